@@ -1,0 +1,2 @@
+//! Scripted protocol conformance runs against a real or mocked pen.
+//! Filled in by the harness issue.

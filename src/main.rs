@@ -1,0 +1,46 @@
+//! `penlab`: one command for the protocol tools, the mock pen, the
+//! conformance harness and the coverage simulator.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod decode_cmd;
+
+/// Hardware-in-the-loop simulator and conformance harness for motorised
+/// microneedling pens.
+#[derive(Debug, Parser)]
+#[command(name = "penlab", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Decode protocol bytes (hex on the command line, or a raw capture file)
+    /// into frames and messages, one per line.
+    Decode(decode_cmd::DecodeArgs),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("PENLAB_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Decode(args) => decode_cmd::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            // 2: usage or infrastructure error, as CI systems expect.
+            ExitCode::from(2)
+        }
+    }
+}
