@@ -33,6 +33,20 @@ fn penlab(stream: &Stream) -> u64 {
     frames
 }
 
+/// The framing layer alone (COBS, length and CRC checks, typed `Frame`
+/// views), without parsing messages: where the time goes, not a peer.
+fn penlab_frames_only(stream: &Stream) -> u64 {
+    let mut decoder = Decoder::new();
+    let mut frames = 0;
+    for chunk in stream.bytes.chunks(READ) {
+        let mut input = chunk;
+        while let Some(r) = decoder.decode(&mut input) {
+            frames += u64::from(black_box(r).is_ok());
+        }
+    }
+    frames
+}
+
 fn postcard(stream: &Stream) -> u64 {
     let mut acc = CobsAccumulator::<512>::new();
     let mut frames = 0;
@@ -70,6 +84,11 @@ fn bench(c: &mut Criterion) {
             "penlab",
             penlab_stream(&packets),
             penlab as fn(&Stream) -> u64,
+        ),
+        (
+            "penlab_frames_only",
+            penlab_stream(&packets),
+            penlab_frames_only,
         ),
         ("postcard_cobs", postcard_stream(&packets), postcard),
         ("mavlink_v2", mavlink_stream(SECONDS), mavlink),
