@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode_cmd;
+mod sim_cmd;
 
 /// Hardware-in-the-loop simulator and conformance harness for motorised
 /// microneedling pens.
@@ -21,6 +22,8 @@ enum Command {
     /// Decode protocol bytes (hex on the command line, or a raw capture file)
     /// into frames and messages, one per line.
     Decode(decode_cmd::DecodeArgs),
+    /// Run the coverage simulator
+    Sim(sim_cmd::SimArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(args) => decode_cmd::run(args),
+        Command::Sim(args) => sim_cmd::run(args),
     };
     match result {
         Ok(code) => code,

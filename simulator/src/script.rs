@@ -1,0 +1,787 @@
+//! Scripts (TOML): a surface, a tool, settings and a list of patterns —
+//! raster, crosshatch, circles, presses, or the replay of a recorded
+//! session (JSON lines). See the crate README for the formats.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use glam::{Quat, Vec2, Vec3};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Location, Result, read_text};
+use crate::metrics::MetricsConfig;
+use crate::pose::{Pose, orientation_facing};
+use crate::session::{Event, Session, StrikeSource};
+use crate::surface::Surface;
+use crate::surfaces::{self, Units, ZoneLimit, ZoneLimits};
+use crate::tool::{Tool, ToolKind, ToolProfile, ToolProfiles};
+
+/// Which surface to treat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SurfaceSpec {
+    /// A built-in surface (`flat-pad`, `curved-pad`, `forearm`, `face`) …
+    #[serde(default)]
+    pub builtin: Option<String>,
+    /// … or a mesh file (.obj, .gltf, .glb), relative to the script.
+    #[serde(default)]
+    pub mesh: Option<PathBuf>,
+    /// Length unit of the mesh file (default mm for OBJ, m for glTF).
+    #[serde(default)]
+    pub units: Option<Units>,
+    /// Density grid texels per side.
+    #[serde(default = "default_grid")]
+    pub grid: u32,
+}
+
+fn default_grid() -> u32 {
+    512
+}
+
+/// Which tool.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ToolSpec {
+    /// Profile name, shipped or from the script's `[[tool_profile]]`.
+    pub profile: String,
+}
+
+/// Settings of the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Set needle depth, mm (pens).
+    pub depth_mm: f32,
+    /// Contact force, N; default the tool's full-contact force.
+    pub force_n: Option<f32>,
+    /// Strike rate, Hz; default the tool's.
+    pub rate_hz: Option<f32>,
+    /// Tool tilt from the surface normal, degrees, about the tool's x axis
+    /// (leaning along the direction of travel).
+    pub tilt_deg: f32,
+    /// Poses per second generated along patterns.
+    pub pose_rate_hz: f32,
+    /// Time to move, lifted, between strokes, s.
+    pub transit_s: f32,
+    /// Time per stamp press, s.
+    pub press_s: f32,
+    /// UV cells per side for pass counts.
+    pub pass_cells: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            depth_mm: 0.5,
+            force_n: None,
+            rate_hz: None,
+            tilt_deg: 0.0,
+            pose_rate_hz: 200.0,
+            transit_s: 0.2,
+            press_s: 0.5,
+            pass_cells: 4,
+        }
+    }
+}
+
+/// A UV rectangle.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Area {
+    /// u range.
+    pub u: [f32; 2],
+    /// v range.
+    pub v: [f32; 2],
+}
+
+impl Default for Area {
+    fn default() -> Self {
+        Self {
+            u: [0.0, 1.0],
+            v: [0.0, 1.0],
+        }
+    }
+}
+
+/// Direction of raster lines in UV.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Along {
+    /// Lines run along u.
+    #[default]
+    U,
+    /// Lines run along v.
+    V,
+}
+
+/// Where a replay's strikes come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ReplayStrikes {
+    /// The recorded `strike` events.
+    #[default]
+    Recorded,
+    /// The tool's rate (for recordings of poses only).
+    Rate,
+}
+
+/// Kind of pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PatternKind {
+    /// Parallel lines (`along` u or v), lifting between them.
+    Raster,
+    /// A raster along u, then one along v.
+    Crosshatch,
+    /// Circles of `radius_mm` on a grid over the area, lifting between them.
+    Circles,
+    /// One press (one strike) at each UV point of `points`: for stamps.
+    Press,
+    /// Replays a recorded session (`file`, JSON lines).
+    Replay,
+}
+
+impl PatternKind {
+    /// The name used in scripts.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Raster => "raster",
+            Self::Crosshatch => "crosshatch",
+            Self::Circles => "circles",
+            Self::Press => "press",
+            Self::Replay => "replay",
+        }
+    }
+}
+
+/// One pattern of a script. Which keys apply depends on `kind`; see the
+/// crate README.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pattern {
+    /// What to do.
+    pub kind: PatternKind,
+    /// UV area to cover (raster, crosshatch, circles).
+    #[serde(default)]
+    pub area: Area,
+    /// Travel speed, mm/s (raster, crosshatch, circles with pens and rollers).
+    #[serde(default)]
+    pub speed_mm_s: Option<f32>,
+    /// Share of the tool's track width shared by neighbouring lines (0 to 0.95).
+    #[serde(default)]
+    pub overlap: f32,
+    /// Line spacing, mm; overrides `overlap`.
+    #[serde(default)]
+    pub spacing_mm: Option<f32>,
+    /// Repetitions.
+    #[serde(default = "one")]
+    pub passes: u32,
+    /// Direction of raster lines.
+    #[serde(default)]
+    pub along: Along,
+    /// Circle radius, mm (circles).
+    #[serde(default)]
+    pub radius_mm: Option<f32>,
+    /// UV points (press).
+    #[serde(default)]
+    pub points: Vec<[f32; 2]>,
+    /// Recorded session, relative to the script (replay).
+    #[serde(default)]
+    pub file: Option<PathBuf>,
+    /// Where a replay's strikes come from.
+    #[serde(default)]
+    pub strikes: ReplayStrikes,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// The whole script file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScriptSpec {
+    /// Surface.
+    pub surface: SurfaceSpec,
+    /// Tool.
+    pub tool: ToolSpec,
+    /// Settings.
+    #[serde(default)]
+    pub settings: Settings,
+    /// Metric settings.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    /// Zone depth limits overriding the shipped ones.
+    #[serde(default)]
+    pub zones: BTreeMap<String, ZoneLimit>,
+    /// Extra tool profiles.
+    #[serde(default)]
+    pub tool_profile: Vec<ToolProfile>,
+    /// Patterns, run in order (with their place in the file, for errors).
+    #[serde(default)]
+    pub pattern: Vec<toml::Spanned<Pattern>>,
+}
+
+/// A loaded script.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Script {
+    /// Where it came from (relative paths resolve against its directory).
+    pub path: PathBuf,
+    /// Its content.
+    pub spec: ScriptSpec,
+}
+
+impl Script {
+    /// Reads and parses a script file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = read_text(path)?;
+        Self::parse(path, &text)
+    }
+
+    /// Parses script text; errors carry `path:line:column`.
+    pub fn parse(path: &Path, text: &str) -> Result<Self> {
+        let spec: ScriptSpec = toml::from_str(text).map_err(|e| Error::toml(path, text, &e))?;
+        let script = Self {
+            path: path.to_owned(),
+            spec,
+        };
+        script.check()?;
+        script.check_patterns(text)?;
+        Ok(script)
+    }
+
+    fn check(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::Invalid(format!("{}: {m}", self.path.display())));
+        let s = &self.spec;
+        match (&s.surface.builtin, &s.surface.mesh) {
+            (Some(_), Some(_)) => {
+                return bad("[surface]: give either builtin or mesh, not both".into());
+            }
+            (None, None) => {
+                return bad(
+                    "[surface]: give builtin = \"flat-pad\" (or another) or mesh = \"file.obj\""
+                        .into(),
+                );
+            }
+            _ => {}
+        }
+        let st = &s.settings;
+        if !(st.depth_mm.is_finite() && (0.0..=5.0).contains(&st.depth_mm)) {
+            return bad(format!(
+                "[settings] depth_mm = {} is outside 0 to 5 mm",
+                st.depth_mm
+            ));
+        }
+        if st.force_n.is_some_and(|f| !(f.is_finite() && f >= 0.0)) {
+            return bad("[settings] force_n must be ≥ 0".into());
+        }
+        if st
+            .rate_hz
+            .is_some_and(|r| !(r.is_finite() && r > 0.0 && r <= 10_000.0))
+        {
+            return bad("[settings] rate_hz must be within 0 to 10000".into());
+        }
+        if !(st.pose_rate_hz.is_finite() && (1.0..=100_000.0).contains(&st.pose_rate_hz)) {
+            return bad("[settings] pose_rate_hz must be within 1 to 100000".into());
+        }
+        if !(st.tilt_deg.is_finite() && st.tilt_deg.abs() < 80.0) {
+            return bad("[settings] tilt_deg must be within ±80".into());
+        }
+        if !(st.transit_s.is_finite()
+            && st.transit_s >= 0.0
+            && st.press_s.is_finite()
+            && st.press_s > 0.0)
+        {
+            return bad("[settings] transit_s must be ≥ 0 and press_s > 0".into());
+        }
+        s.metrics
+            .validate()
+            .map_err(|e| Error::Invalid(format!("{}: [metrics]: {e}", self.path.display())))?;
+        Ok(())
+    }
+
+    fn check_patterns(&self, text: &str) -> Result<()> {
+        for (i, spanned) in self.spec.pattern.iter().enumerate() {
+            let p = spanned.get_ref();
+            let bad = |m: String| {
+                Err(Error::Parse {
+                    location: Location::from_offset(&self.path, text, spanned.span().start),
+                    message: format!("pattern {} (kind = {}): {m}", i + 1, p.kind.name()),
+                })
+            };
+            let moving = matches!(
+                p.kind,
+                PatternKind::Raster | PatternKind::Crosshatch | PatternKind::Circles
+            );
+            if moving {
+                let in_unit = |r: [f32; 2]| {
+                    (0.0..=1.0).contains(&r[0]) && (0.0..=1.0).contains(&r[1]) && r[0] < r[1]
+                };
+                if !(in_unit(p.area.u) && in_unit(p.area.v)) {
+                    return bad("area u and v must be increasing ranges within [0, 1]".into());
+                }
+                match p.speed_mm_s {
+                    None => return bad("speed_mm_s is required".into()),
+                    Some(v) if !(v.is_finite() && v > 0.0 && v <= 10_000.0) => {
+                        return bad("speed_mm_s must be within 0 to 10000".into());
+                    }
+                    Some(_) => {}
+                }
+                if !(0.0..=0.95).contains(&p.overlap) {
+                    return bad("overlap must be within 0 to 0.95".into());
+                }
+                if p.spacing_mm.is_some_and(|s| !(s.is_finite() && s >= 0.05)) {
+                    return bad("spacing_mm must be at least 0.05".into());
+                }
+                if p.passes > 1000 {
+                    return bad("passes must be at most 1000".into());
+                }
+            }
+            match p.kind {
+                PatternKind::Circles => {
+                    if !p.radius_mm.is_some_and(|r| r.is_finite() && r > 0.0) {
+                        return bad("radius_mm is required and must be positive".into());
+                    }
+                }
+                PatternKind::Press => {
+                    if p.points.is_empty()
+                        || p.points.iter().flatten().any(|c| !(0.0..=1.0).contains(c))
+                    {
+                        return bad("points must be a list of UV points [u, v] in [0, 1]".into());
+                    }
+                }
+                PatternKind::Replay => {
+                    if p.file.is_none() {
+                        return bad("file is required".into());
+                    }
+                }
+                PatternKind::Raster | PatternKind::Crosshatch => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn resolve(&self, p: &Path) -> PathBuf {
+        match self.path.parent() {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p.to_owned(),
+        }
+    }
+
+    /// The zone limits: shipped, overridden by the script's `[zones]`.
+    pub fn zone_limits(&self) -> Result<ZoneLimits> {
+        let mut limits = ZoneLimits::shipped()?;
+        limits.merge(&ZoneLimits {
+            zones: self.spec.zones.clone(),
+        });
+        Ok(limits)
+    }
+
+    /// Builds the surface.
+    pub fn surface(&self) -> Result<Surface> {
+        let limits = self.zone_limits()?;
+        let spec = &self.spec.surface;
+        match (&spec.builtin, &spec.mesh) {
+            (Some(name), _) => surfaces::builtin(name, &limits, spec.grid),
+            (None, Some(mesh)) => {
+                surfaces::load_mesh_file(&self.resolve(mesh), spec.units, &limits, spec.grid)
+            }
+            (None, None) => Err(Error::Invalid("no surface".into())),
+        }
+    }
+
+    /// Builds the tool.
+    pub fn tool(&self) -> Result<Tool> {
+        let mut profiles = ToolProfiles::shipped()?;
+        profiles
+            .profiles
+            .extend(self.spec.tool_profile.iter().cloned());
+        profiles.tool(&self.spec.tool.profile)
+    }
+
+    /// Builds surface and tool, runs every pattern, and returns the finished session.
+    pub fn run(&self) -> Result<Session> {
+        let surface = Arc::new(self.surface()?);
+        let tool = Arc::new(self.tool()?);
+        let rate = self.rate_hz(&tool);
+        let source = match tool.profile.kind {
+            ToolKind::Pen => StrikeSource::Rate(f64::from(rate)),
+            ToolKind::Stamp | ToolKind::Roller => StrikeSource::Events,
+        };
+        let mut session = Session::new(
+            surface.clone(),
+            tool.clone(),
+            source,
+            self.spec.settings.pass_cells,
+        );
+        let mut driver = Driver {
+            script: self,
+            surface: &surface,
+            tool: &tool,
+            t: 0.0,
+        };
+        for pattern in &self.spec.pattern {
+            driver.pattern(pattern.get_ref(), &mut session, source, rate)?;
+        }
+        session.finish();
+        Ok(session)
+    }
+
+    fn rate_hz(&self, tool: &Tool) -> f32 {
+        self.spec
+            .settings
+            .rate_hz
+            .or(tool.profile.rate_hz)
+            .unwrap_or(100.0)
+    }
+}
+
+struct Driver<'a> {
+    script: &'a Script,
+    surface: &'a Surface,
+    tool: &'a Tool,
+    t: f64,
+}
+
+impl Driver<'_> {
+    fn settings(&self) -> &Settings {
+        &self.script.spec.settings
+    }
+
+    fn force(&self) -> f32 {
+        self.settings()
+            .force_n
+            .unwrap_or(self.tool.profile.full_contact_force_n)
+    }
+
+    fn pose(&self, uv: Vec2, travel_uv: Vec2, force: f32) -> Option<Pose> {
+        let p = self.surface.point_at_uv(uv)?;
+        let ahead = self
+            .surface
+            .point_at_uv((uv + travel_uv.normalize_or_zero() * 1e-3).clamp(Vec2::ZERO, Vec2::ONE))
+            .map_or(Vec3::ZERO, |q| q.position - p.position);
+        let travel = if ahead.length_squared() > 0.0 {
+            ahead
+        } else {
+            // At the far edge look back instead.
+            self.surface
+                .point_at_uv(
+                    (uv - travel_uv.normalize_or_zero() * 1e-3).clamp(Vec2::ZERO, Vec2::ONE),
+                )
+                .map_or(Vec3::Y, |q| p.position - q.position)
+        };
+        let tilt = Quat::from_rotation_x(self.settings().tilt_deg.to_radians());
+        Some(Pose {
+            t: self.t,
+            position: p.position,
+            orientation: orientation_facing(p.normal, travel) * tilt,
+            force_n: force,
+            depth_mm: self.settings().depth_mm,
+        })
+    }
+
+    /// Runs one stroke along a UV polyline at `speed` mm/s, lifting at its end.
+    fn stroke(&mut self, session: &mut Session, path: &[Vec2], speed: f32) {
+        if path.len() < 2 {
+            return;
+        }
+        // Densify in UV to ~0.25 mm steps, map to 3D, then walk at constant speed.
+        let mm = self.surface.mm_per_uv;
+        let mut pts: Vec<(Vec2, Vec3)> = Vec::new();
+        for seg in path.windows(2) {
+            let d = (seg[1] - seg[0]) * mm;
+            let steps = ((d.length() / 0.25).ceil() as usize).clamp(1, 1_000_000);
+            for k in 0..steps {
+                let uv = seg[0].lerp(seg[1], k as f32 / steps as f32);
+                if let Some(p) = self.surface.point_at_uv(uv) {
+                    pts.push((uv, p.position));
+                }
+            }
+        }
+        if let Some(&last) = path.last()
+            && let Some(p) = self.surface.point_at_uv(last)
+        {
+            pts.push((last, p.position));
+        }
+        if pts.len() < 2 {
+            return;
+        }
+        let dt = 1.0 / f64::from(self.settings().pose_rate_hz);
+        let step = f64::from(speed) * dt;
+        let force = self.force();
+        let mut along = 0.0f64;
+        let mut next = 0.0f64;
+        let t0 = self.t;
+        let mut k = 0u64;
+        for w in pts.windows(2) {
+            let ((uv0, p0), (uv1, p1)) = (w[0], w[1]);
+            let len = f64::from(p0.distance(p1));
+            let travel = uv1 - uv0;
+            while next <= along + len {
+                let s = if len > 0.0 {
+                    ((next - along) / len) as f32
+                } else {
+                    0.0
+                };
+                self.t = t0 + k as f64 * dt;
+                if let Some(pose) = self.pose(uv0.lerp(uv1, s), travel, force) {
+                    session.push_pose(pose);
+                }
+                k += 1;
+                next = k as f64 * step;
+            }
+            along += len;
+        }
+        // The end of the stroke, then lift.
+        let (uv_end, _) = pts[pts.len() - 1];
+        let travel = uv_end - pts[pts.len() - 2].0;
+        self.t = t0 + along / f64::from(speed);
+        if let Some(pose) = self.pose(uv_end, travel, force) {
+            session.push_pose(pose);
+            session.push_pose(Pose {
+                force_n: 0.0,
+                ..pose
+            });
+        }
+        self.t += f64::from(self.settings().transit_s);
+    }
+
+    fn press(&mut self, session: &mut Session, uv: Vec2) {
+        let force = self.force();
+        if let Some(pose) = self.pose(uv, Vec2::Y, force) {
+            let half = f64::from(self.settings().press_s) / 2.0;
+            session.push_pose(Pose {
+                force_n: 0.0,
+                ..pose
+            });
+            self.t += half;
+            let pressed = Pose { t: self.t, ..pose };
+            session.push_pose(pressed);
+            session.push_strike(self.t);
+            session.push_pose(Pose {
+                force_n: 0.0,
+                ..pressed
+            });
+            self.t += half;
+        }
+    }
+
+    fn spacing(&self, lines: &Pattern) -> f32 {
+        let footprint = self.tool.footprint_mm;
+        lines
+            .spacing_mm
+            .unwrap_or(footprint * (1.0 - lines.overlap))
+            .max(0.05)
+    }
+
+    /// Lines across `area` along `along`: UV polylines, centred in bands of `spacing`.
+    fn lines(&self, lines: &Pattern, along: Along) -> Vec<[Vec2; 2]> {
+        let spacing = self.spacing(lines);
+        let a = &lines.area;
+        let mm = self.surface.mm_per_uv;
+        let (across, du) = match along {
+            Along::U => (a.v, spacing / mm.y.max(1e-6)),
+            Along::V => (a.u, spacing / mm.x.max(1e-6)),
+        };
+        let mut out = Vec::new();
+        let mut c = across[0] + du / 2.0;
+        while c <= across[1] + 1e-6 && out.len() < 100_000 {
+            out.push(match along {
+                Along::U => [Vec2::new(a.u[0], c), Vec2::new(a.u[1], c)],
+                Along::V => [Vec2::new(c, a.v[0]), Vec2::new(c, a.v[1])],
+            });
+            c += du;
+        }
+        out
+    }
+
+    fn raster(&mut self, session: &mut Session, lines: &Pattern, along: Along) {
+        let set = self.lines(lines, along);
+        if self.tool.profile.kind == ToolKind::Stamp {
+            // A stamp is pressed along the lines at the same spacing.
+            let step = self.spacing(lines);
+            let mm = self.surface.mm_per_uv;
+            for [a, b] in set {
+                let len = ((b - a) * mm).length();
+                let n = (len / step).floor().max(0.0) as usize;
+                for k in 0..=n {
+                    let s = ((k as f32 + 0.5) * step / len.max(1e-6)).min(1.0);
+                    self.press(session, a.lerp(b, s));
+                }
+            }
+            return;
+        }
+        for (i, [a, b]) in set.into_iter().enumerate() {
+            // Alternate directions as a practitioner would.
+            let path = if i % 2 == 0 { [a, b] } else { [b, a] };
+            self.stroke(session, &path, lines.speed_mm_s.unwrap_or(1.0));
+        }
+    }
+
+    fn circles(&mut self, session: &mut Session, lines: &Pattern, radius_mm: f32) {
+        let mm = self.surface.mm_per_uv;
+        let r = Vec2::splat(radius_mm) / mm.max(Vec2::splat(1e-6));
+        for [a, b] in self.lines(lines, Along::U) {
+            let step = self.spacing(lines) / mm.x.max(1e-6);
+            let mut u = a.x + step / 2.0;
+            while u <= b.x + 1e-6 {
+                let c = Vec2::new(u, a.y);
+                let path: Vec<Vec2> = (0..=48)
+                    .map(|k| {
+                        let ang = std::f32::consts::TAU * k as f32 / 48.0;
+                        (c + Vec2::from_angle(ang) * r).clamp(Vec2::ZERO, Vec2::ONE)
+                    })
+                    .collect();
+                self.stroke(session, &path, lines.speed_mm_s.unwrap_or(1.0));
+                u += step;
+            }
+        }
+    }
+
+    fn pattern(
+        &mut self,
+        p: &Pattern,
+        session: &mut Session,
+        source: StrikeSource,
+        rate: f32,
+    ) -> Result<()> {
+        let is_stamp = self.tool.profile.kind == ToolKind::Stamp;
+        match p.kind {
+            PatternKind::Raster => {
+                for _ in 0..p.passes {
+                    self.raster(session, p, p.along);
+                }
+            }
+            PatternKind::Crosshatch => {
+                for _ in 0..p.passes {
+                    self.raster(session, p, Along::U);
+                    self.raster(session, p, Along::V);
+                }
+            }
+            PatternKind::Circles => {
+                if is_stamp {
+                    return Err(Error::Invalid(format!(
+                        "{}: circles need a pen or a roller, not the stamp {}",
+                        self.script.path.display(),
+                        self.tool.profile.name
+                    )));
+                }
+                for _ in 0..p.passes {
+                    self.circles(session, p, p.radius_mm.unwrap_or(1.0));
+                }
+            }
+            PatternKind::Press => {
+                for &[u, v] in &p.points {
+                    self.press(session, Vec2::new(u, v));
+                }
+            }
+            PatternKind::Replay => {
+                let Some(file) = &p.file else { return Ok(()) };
+                let path = self.script.resolve(file);
+                session.set_strike_source(match p.strikes {
+                    ReplayStrikes::Recorded => StrikeSource::Events,
+                    ReplayStrikes::Rate => StrikeSource::Rate(f64::from(rate)),
+                });
+                replay_file(&path, session)?;
+                session.set_strike_source(source);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses one line of a recorded session; `line` is 1-based, for errors.
+pub fn parse_event(path: &Path, line_no: usize, line: &str) -> Result<Event> {
+    let at = |column: usize, message: String| Error::Parse {
+        location: Location {
+            file: path.to_owned(),
+            line: line_no,
+            column,
+        },
+        message,
+    };
+    let event: Event =
+        serde_json::from_str(line).map_err(|e| at(e.column().max(1), e.to_string()))?;
+    if let Event::Pose(p) = &event {
+        let finite = p.t.is_finite()
+            && p.position.is_finite()
+            && p.orientation.is_finite()
+            && p.force_n.is_finite()
+            && p.depth_mm.is_finite();
+        if !finite {
+            return Err(at(1, "pose has a non-finite value".into()));
+        }
+        if p.orientation.length() < 1e-6 {
+            return Err(at(1, "pose orientation is a zero quaternion".into()));
+        }
+        if p.force_n < 0.0 || !(0.0..=5.0).contains(&p.depth_mm) {
+            return Err(at(
+                1,
+                "pose needs force_n ≥ 0 and depth_mm within 0 to 5".into(),
+            ));
+        }
+    }
+    Ok(event)
+}
+
+/// Streams a recorded session file into `session` (memory independent of its length).
+pub fn replay_file(path: &Path, session: &mut Session) -> Result<()> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    replay(path, std::io::BufReader::new(file), session)
+}
+
+/// Streams recorded-session lines into `session`; `path` names them in errors.
+pub fn replay(path: &Path, reader: impl BufRead, session: &mut Session) -> Result<()> {
+    let mut last_t = f64::NEG_INFINITY;
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let mut event = parse_event(path, i + 1, &line)?;
+        let t = match &mut event {
+            Event::Pose(p) => {
+                p.orientation = p.orientation.normalize();
+                Some(p.t)
+            }
+            Event::Strike { t } => Some(*t),
+            Event::Header { format, .. } => {
+                if format != "penlab-session" {
+                    return Err(Error::Parse {
+                        location: Location {
+                            file: path.to_owned(),
+                            line: i + 1,
+                            column: 1,
+                        },
+                        message: format!(
+                            "header format is {format:?}, expected \"penlab-session\""
+                        ),
+                    });
+                }
+                None
+            }
+        };
+        if let Some(t) = t {
+            if !t.is_finite() || t < last_t {
+                return Err(Error::Parse {
+                    location: Location {
+                        file: path.to_owned(),
+                        line: i + 1,
+                        column: 1,
+                    },
+                    message: format!("time {t} s goes backwards (previous event at {last_t} s)"),
+                });
+            }
+            last_t = t;
+        }
+        session.push(&event);
+    }
+    Ok(())
+}
+
+/// One recorded-session line (without the newline) for an event.
+pub fn record_line(event: &Event) -> Result<String> {
+    serde_json::to_string(event).map_err(|e| Error::Invalid(e.to_string()))
+}
