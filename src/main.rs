@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode_cmd;
+mod monitor_cmd;
+mod replay_cmd;
 mod sim_cmd;
 
 /// Hardware-in-the-loop simulator and conformance harness for motorised
@@ -22,6 +24,12 @@ enum Command {
     /// Decode protocol bytes (hex on the command line, or a raw capture file)
     /// into frames and messages, one per line.
     Decode(decode_cmd::DecodeArgs),
+    /// Watch a pen's serial port: every frame it sends, decoded, as it
+    /// arrives; optionally captured to a file.
+    Monitor(monitor_cmd::MonitorArgs),
+    /// Print a capture decoded frame by frame, optionally exporting it to
+    /// pcapng for Wireshark and tshark.
+    Replay(replay_cmd::ReplayArgs),
     /// Run the coverage simulator
     Sim(sim_cmd::SimArgs),
 }
@@ -37,6 +45,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(args) => decode_cmd::run(args),
+        Command::Monitor(args) => monitor_cmd::run(args),
+        Command::Replay(args) => replay_cmd::run(args),
         Command::Sim(args) => sim_cmd::run(args),
     };
     match result {

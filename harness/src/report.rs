@@ -1,0 +1,431 @@
+//! Run reports, kept apart from the runner as cargo-nextest keeps its
+//! reporters: a [`RunReport`] is plain data; JUnit XML (`quick-junit`) and
+//! the JSON record with its traceability table are views of it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use serde::{Deserialize, Serialize};
+
+use crate::measure::Measurement;
+
+/// The pen a run was against, from its `Identity`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceInfo {
+    /// Device model.
+    pub model: String,
+    /// Firmware version.
+    pub firmware: String,
+    /// Serial number.
+    pub serial: String,
+    /// Protocol version, `major.minor`.
+    pub protocol: String,
+}
+
+/// How a test ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "result")]
+pub enum Outcome {
+    /// Every step and measurement passed.
+    Passed,
+    /// The pen did not behave as the test requires.
+    Failed {
+        /// What went wrong, naming the problem.
+        message: String,
+    },
+    /// Not run, and why (e.g. needs a mock's environment on real hardware).
+    Skipped {
+        /// Why.
+        reason: String,
+    },
+    /// The test could not be carried out (port gone, pen unplugged).
+    Error {
+        /// What happened.
+        message: String,
+    },
+}
+
+impl Outcome {
+    fn rank(&self) -> u8 {
+        match self {
+            Outcome::Passed => 0,
+            Outcome::Skipped { .. } => 1,
+            Outcome::Failed { .. } => 2,
+            Outcome::Error { .. } => 3,
+        }
+    }
+
+    /// `passed`, `failed`, `skipped` or `error`.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Passed => "passed",
+            Outcome::Failed { .. } => "failed",
+            Outcome::Skipped { .. } => "skipped",
+            Outcome::Error { .. } => "error",
+        }
+    }
+}
+
+/// One test's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestRecord {
+    /// The scenario file (suite) the test is in.
+    pub suite: String,
+    /// The test's id, unique in the suite.
+    pub id: String,
+    /// What it checks, in words.
+    pub title: String,
+    /// Requirement IDs it verifies.
+    pub requirements: Vec<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Every measurement taken, with its limit.
+    pub measurements: Vec<Measurement>,
+    /// Wall or virtual time the test took.
+    #[serde(with = "duration_ms")]
+    pub duration: Duration,
+    /// What the runner did and saw, one line a step.
+    pub log: Vec<String>,
+}
+
+/// A requirement's row of the traceability table.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trace {
+    /// The tests that verify it.
+    pub tests: Vec<String>,
+    /// The worst outcome among them.
+    pub result: String,
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunReport {
+    /// The tool and its version.
+    pub tool: String,
+    /// What the run was against (`/dev/ttyACM0`, `mock:skinpen-like`).
+    pub target: String,
+    /// The pen, once the handshake told.
+    pub device: Option<DeviceInfo>,
+    /// Wall-clock start, milliseconds since the Unix epoch.
+    pub started_unix_ms: u64,
+    /// The shard this run was (`hash:1/4`), if partitioned.
+    pub partition: Option<String>,
+    /// The tests, in run order.
+    pub tests: Vec<TestRecord>,
+}
+
+/// Counts of outcomes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Passed tests.
+    pub passed: usize,
+    /// Failed tests.
+    pub failed: usize,
+    /// Skipped tests.
+    pub skipped: usize,
+    /// Tests that could not be carried out.
+    pub errors: usize,
+}
+
+impl RunReport {
+    /// Outcome counts.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals::default();
+        for test in &self.tests {
+            match test.outcome {
+                Outcome::Passed => t.passed += 1,
+                Outcome::Failed { .. } => t.failed += 1,
+                Outcome::Skipped { .. } => t.skipped += 1,
+                Outcome::Error { .. } => t.errors += 1,
+            }
+        }
+        t
+    }
+
+    /// Process exit code, as CI systems read it: 0 all passed (skips
+    /// allowed), 1 some test failed, 2 a test could not be carried out.
+    pub fn exit_code(&self) -> u8 {
+        let t = self.totals();
+        if t.errors > 0 {
+            2
+        } else if t.failed > 0 {
+            1
+        } else {
+            0
+        }
+    }
+
+    /// Requirement ID → the tests that verify it and their worst outcome.
+    pub fn traceability(&self) -> BTreeMap<String, Trace> {
+        let mut table: BTreeMap<String, (Vec<String>, &Outcome)> = BTreeMap::new();
+        for test in &self.tests {
+            for req in &test.requirements {
+                let entry = table
+                    .entry(req.clone())
+                    .or_insert((Vec::new(), &test.outcome));
+                entry.0.push(format!("{}::{}", test.suite, test.id));
+                if test.outcome.rank() > entry.1.rank() {
+                    entry.1 = &test.outcome;
+                }
+            }
+        }
+        table
+            .into_iter()
+            .map(|(req, (tests, worst))| {
+                (
+                    req,
+                    Trace {
+                        tests,
+                        result: worst.label().to_owned(),
+                    },
+                )
+            })
+            .collect()
+    }
+
+    /// The JSON record: the report, its totals and the traceability table.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).unwrap_or_default();
+        if let Some(map) = value.as_object_mut() {
+            map.insert(
+                "totals".into(),
+                serde_json::to_value(self.totals()).unwrap_or_default(),
+            );
+            map.insert(
+                "traceability".into(),
+                serde_json::to_value(self.traceability()).unwrap_or_default(),
+            );
+        }
+        value
+    }
+
+    /// JUnit XML: a suite per scenario file, a case per test, requirement
+    /// IDs, tags and measurements as properties.
+    pub fn to_junit(&self) -> Report {
+        let mut report = Report::new("penlab");
+        let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
+        for test in &self.tests {
+            let suite = suites.entry(&test.suite).or_insert_with(|| {
+                let mut s = TestSuite::new(test.suite.as_str());
+                s.add_property(Property::new("target", self.target.as_str()));
+                if let Some(d) = &self.device {
+                    s.add_property(Property::new("device.model", d.model.as_str()));
+                    s.add_property(Property::new("device.firmware", d.firmware.as_str()));
+                    s.add_property(Property::new("device.serial", d.serial.as_str()));
+                }
+                s
+            });
+            suite.add_test_case(junit_case(test));
+        }
+        report.add_test_suites(suites.into_values());
+        report
+    }
+}
+
+fn junit_case(test: &TestRecord) -> TestCase {
+    let status = match &test.outcome {
+        Outcome::Passed => TestCaseStatus::success(),
+        Outcome::Skipped { reason } => {
+            let mut s = TestCaseStatus::skipped();
+            s.set_message(reason.as_str());
+            s
+        }
+        Outcome::Failed { message } => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            s.set_message(message.as_str()).set_type("conformance");
+            s
+        }
+        Outcome::Error { message } => {
+            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
+            s.set_message(message.as_str()).set_type("infrastructure");
+            s
+        }
+    };
+    let mut case = TestCase::new(test.id.as_str(), status);
+    case.set_classname(test.suite.as_str())
+        .set_time(test.duration);
+    for req in &test.requirements {
+        case.add_property(Property::new("requirement", req.as_str()));
+    }
+    for tag in &test.tags {
+        case.add_property(Property::new("tag", tag.as_str()));
+    }
+    for m in &test.measurements {
+        case.add_property(Property::new(
+            format!("measurement.{}", m.name),
+            m.describe(),
+        ));
+    }
+    if !test.log.is_empty() {
+        case.set_system_out(test.log.join("\n"));
+    }
+    case
+}
+
+mod duration_ms {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64() * 1e3)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let ms = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(ms / 1e3).map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::Limit;
+
+    fn record(id: &str, reqs: &[&str], outcome: Outcome) -> TestRecord {
+        TestRecord {
+            suite: "depth".into(),
+            id: id.into(),
+            title: format!("{id} title"),
+            requirements: reqs.iter().map(|r| (*r).to_owned()).collect(),
+            tags: vec!["accuracy".into()],
+            outcome,
+            measurements: vec![Measurement::new(
+                "depth_settled",
+                1_012.0,
+                "um",
+                Limit::Tolerance {
+                    nominal: 1_000.0,
+                    abs: Some(50.0),
+                    rel: None,
+                },
+            )],
+            duration: Duration::from_millis(350),
+            log: vec!["send SetDepth(1000)".into(), "ack in 3 ms".into()],
+        }
+    }
+
+    fn report(tests: Vec<TestRecord>) -> RunReport {
+        RunReport {
+            tool: "penlab 0.1.0".into(),
+            target: "mock:skinpen-like".into(),
+            device: Some(DeviceInfo {
+                model: "penlab-mock-14".into(),
+                firmware: "1.4.2".into(),
+                serial: "PL14-000123".into(),
+                protocol: "1.0".into(),
+            }),
+            started_unix_ms: 1_763_700_000_000,
+            partition: None,
+            tests,
+        }
+    }
+
+    #[test]
+    fn exit_codes() {
+        let pass = record("a", &[], Outcome::Passed);
+        let skip = record(
+            "b",
+            &[],
+            Outcome::Skipped {
+                reason: "needs a mock".into(),
+            },
+        );
+        let fail = record(
+            "c",
+            &[],
+            Outcome::Failed {
+                message: "depth 1 step off".into(),
+            },
+        );
+        let error = record(
+            "d",
+            &[],
+            Outcome::Error {
+                message: "port gone".into(),
+            },
+        );
+        assert_eq!(report(vec![pass.clone(), skip.clone()]).exit_code(), 0);
+        assert_eq!(report(vec![pass.clone(), fail.clone()]).exit_code(), 1);
+        assert_eq!(report(vec![fail, error]).exit_code(), 2);
+    }
+
+    #[test]
+    fn traceability_keeps_the_worst_outcome() {
+        let r = report(vec![
+            record(
+                "settle",
+                &["REQ-DEPTH-1", "21CFR878.4430(b)(2)(i)"],
+                Outcome::Passed,
+            ),
+            record(
+                "steps",
+                &["REQ-DEPTH-1"],
+                Outcome::Failed {
+                    message: "off by one step".into(),
+                },
+            ),
+            record(
+                "rate",
+                &["REQ-RATE-1"],
+                Outcome::Skipped {
+                    reason: "fixed rate".into(),
+                },
+            ),
+        ]);
+        let t = r.traceability();
+        assert_eq!(t["REQ-DEPTH-1"].tests, ["depth::settle", "depth::steps"]);
+        assert_eq!(t["REQ-DEPTH-1"].result, "failed");
+        assert_eq!(t["21CFR878.4430(b)(2)(i)"].result, "passed");
+        assert_eq!(t["REQ-RATE-1"].result, "skipped");
+    }
+
+    #[test]
+    fn json_record_names_device_measurements_and_requirements() {
+        let r = report(vec![record("settle", &["REQ-DEPTH-1"], Outcome::Passed)]);
+        let v = r.to_json();
+        assert_eq!(v["device"]["serial"], "PL14-000123");
+        assert_eq!(v["tests"][0]["measurements"][0]["value"], 1_012.0);
+        assert_eq!(v["tests"][0]["measurements"][0]["limit"]["abs"], 50.0);
+        assert_eq!(v["tests"][0]["outcome"]["result"], "passed");
+        assert_eq!(v["tests"][0]["duration"], 350.0);
+        assert_eq!(v["traceability"]["REQ-DEPTH-1"]["result"], "passed");
+        assert_eq!(v["totals"]["passed"], 1);
+        let back: RunReport = serde_json::from_value(v).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn junit_carries_failures_properties_and_output() {
+        let r = report(vec![
+            record("settle", &["REQ-DEPTH-1"], Outcome::Passed),
+            record(
+                "steps",
+                &["REQ-DEPTH-2"],
+                Outcome::Failed {
+                    message: "depth 1250 µm reported as 1500 µm: off by one step".into(),
+                },
+            ),
+        ]);
+        let xml = r.to_junit().to_string().unwrap();
+        assert!(
+            xml.contains(r#"<testsuite name="depth" tests="2""#),
+            "{xml}"
+        );
+        assert!(xml.contains(r#"failures="1""#), "{xml}");
+        assert!(xml.contains(r#"<failure message="depth 1250 µm reported as 1500 µm: off by one step" type="conformance""#), "{xml}");
+        assert!(
+            xml.contains(r#"<property name="requirement" value="REQ-DEPTH-2"/>"#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains(r#"<property name="device.serial" value="PL14-000123"/>"#),
+            "{xml}"
+        );
+        assert!(xml.contains("measurement.depth_settled"), "{xml}");
+        assert!(xml.contains("send SetDepth(1000)"), "{xml}");
+    }
+}

@@ -1,0 +1,89 @@
+//! `penlab replay`: a capture, decoded frame by frame; optionally exported
+//! to pcapng for Wireshark and tshark.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use penlab_harness::capture::{self, Event};
+use penlab_protocol::message::Direction;
+
+/// Arguments of `penlab replay`.
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// A capture written by the harness (`--capture`) or `penlab monitor`.
+    file: PathBuf,
+    /// Also write the frames as pcapng to this file.
+    #[arg(long, value_name = "OUT")]
+    pcapng: Option<PathBuf>,
+    /// One JSON object a line instead of text.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Prints the capture decoded. Exit code 0 when every frame decoded, 1 when
+/// any did not.
+pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
+    let file =
+        File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
+    let capture =
+        capture::read(BufReader::new(file)).with_context(|| format!("{}", args.file.display()))?;
+    if capture.truncated_tail {
+        eprintln!(
+            "note: the last line of {} was cut off mid-write (a killed run); skipped",
+            args.file.display()
+        );
+    }
+    let events = capture::decode(&capture);
+    let mut out = std::io::stdout().lock();
+    for event in &events {
+        print_event(&mut out, event, args.json)?;
+    }
+    let errors = events.iter().filter(|e| e.result.is_err()).count();
+    if !args.json {
+        writeln!(
+            out,
+            "{} frame(s), {errors} error(s), target {}",
+            events.len() - errors,
+            capture.header.target
+        )?;
+    }
+    if let Some(path) = &args.pcapng {
+        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let mut writer = BufWriter::new(file);
+        capture::write_pcapng(&capture, &mut writer)
+            .with_context(|| format!("writing {}", path.display()))?;
+        writer
+            .flush()
+            .with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn print_event(out: &mut impl Write, event: &Event, json: bool) -> std::io::Result<()> {
+    let arrow = match event.dir {
+        Direction::HostToPen => "host → pen",
+        Direction::PenToHost => "pen → host",
+    };
+    if json {
+        let value = match &event.result {
+            Ok(packet) => {
+                serde_json::json!({ "t_us": event.t_us, "dir": event.dir, "packet": packet })
+            }
+            Err(e) => {
+                serde_json::json!({ "t_us": event.t_us, "dir": event.dir, "error": e.code(), "detail": e, "wire": hex::encode(&event.wire) })
+            }
+        };
+        writeln!(out, "{value}")
+    } else {
+        let t = event.t_us as f64 / 1e6;
+        writeln!(out, "{t:>12.6}s  {arrow}  {}", capture::describe(event))
+    }
+}
