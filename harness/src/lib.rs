@@ -11,6 +11,9 @@
 //! * [`report`]: run reports as plain data, with JUnit XML (`quick-junit`),
 //!   a JSON record and a requirement traceability table as views of it.
 //! * [`partition`]: `hash:k/n` and `count:k/n` sharding across CI machines.
+//! * [`session`]: the host's side of a session over any byte link:
+//!   handshake, commands with deadlines and retransmission, heartbeats,
+//!   events, capture, and refusal of commands beyond the declared limits.
 //!
 //! The scenario runner and the shipped conformance suite build on these.
 
@@ -19,3 +22,4 @@ pub mod measure;
 pub mod monitor;
 pub mod partition;
 pub mod report;
+pub mod session;

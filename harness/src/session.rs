@@ -1,0 +1,527 @@
+//! The host's side of a session with a pen, over any byte link (a serial
+//! port, TCP, an in-process duplex): the handshake, commands answered within
+//! the deadline with retransmission, heartbeats while waiting, events kept
+//! in order for whoever asks next, every byte captured, and the safety rules
+//! of `PROTOCOL.md` §14: values outside the pen's declared limits are
+//! refused unless the caller allows them, and [`Session::stop_motor`] ends
+//! every run.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use penlab_protocol::MAX_WIRE_FRAME;
+use penlab_protocol::codec::{DecodeError, Decoder, encode_packet};
+use penlab_protocol::message::{
+    Capabilities, Direction, Hello, Identity, Message, MessageType, NackReason, Packet, Status,
+};
+use penlab_protocol::seq::{SeqCounter, SeqEvent, SeqTracker};
+use penlab_protocol::timing;
+use penlab_protocol::{PROTOCOL_MAJOR, PROTOCOL_MINOR};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
+
+use crate::capture::CaptureWriter;
+
+/// How a session behaves.
+#[derive(Debug, Clone)]
+pub struct SessionOptions {
+    /// Send values outside the pen's declared limits instead of refusing
+    /// them: only for tests of the pen's own refusal.
+    pub allow_out_of_limits: bool,
+    /// How long to wait for an `Ack` or `Nack` before retransmitting.
+    pub ack_deadline: Duration,
+    /// Retransmissions of an unanswered command (same sequence number).
+    pub retransmissions: u8,
+    /// Send a `Heartbeat` when nothing else was sent for this long.
+    pub heartbeat_period: Duration,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            allow_out_of_limits: false,
+            ack_deadline: timing::ACK_DEADLINE,
+            retransmissions: timing::MAX_RETRANSMISSIONS,
+            heartbeat_period: timing::HEARTBEAT_PERIOD,
+        }
+    }
+}
+
+/// Something the pen sent (or a frame that failed to decode).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inbound {
+    /// When it arrived, since the session started.
+    pub at: Duration,
+    /// The packet, or what was wrong with the frame.
+    pub result: Result<Packet, DecodeError>,
+    /// What its sequence number says (for decoded packets).
+    pub seq: Option<SeqEvent>,
+}
+
+/// The pen's answer to a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// Accepted.
+    Ack {
+        /// From sending the command to receiving the answer.
+        latency: Duration,
+        /// Times the command was sent again before the answer came.
+        retransmissions: u8,
+    },
+    /// Refused.
+    Nack {
+        /// Why.
+        reason: NackReason,
+        /// From sending the command to receiving the answer.
+        latency: Duration,
+        /// Times the command was sent again before the answer came.
+        retransmissions: u8,
+    },
+}
+
+impl Reply {
+    /// How long the answer took.
+    pub fn latency(&self) -> Duration {
+        match *self {
+            Reply::Ack { latency, .. } | Reply::Nack { latency, .. } => latency,
+        }
+    }
+}
+
+/// What the handshake told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Handshake {
+    /// Who the pen is.
+    pub identity: Identity,
+    /// What it declares it can do.
+    pub capabilities: Capabilities,
+    /// Its state after the handshake.
+    pub status: Status,
+    /// From `Hello` to the last of the three answers.
+    pub took: Duration,
+}
+
+/// Why a session operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    /// The link closed: the pen was unplugged or the peer went away.
+    #[error("the pen disconnected")]
+    Disconnected,
+    /// No `Ack` or `Nack` after every retransmission.
+    #[error("no answer to {command} (seq {seq}) after {attempts} attempt(s) of {deadline:?} each")]
+    NoReply {
+        /// The command.
+        command: MessageType,
+        /// Its sequence number.
+        seq: u16,
+        /// Times it was sent.
+        attempts: u8,
+        /// Deadline per attempt.
+        deadline: Duration,
+    },
+    /// The command is outside the pen's declared limits (§14).
+    #[error(
+        "refused to send {what}: outside the pen's declared limits ({limits}); allow out-of-limit commands to test the pen's own refusal"
+    )]
+    OutOfLimits {
+        /// The command and value.
+        what: String,
+        /// The declared limits.
+        limits: String,
+    },
+    /// A command that needs the pen's limits before the handshake.
+    #[error("no handshake yet: the pen's limits are unknown")]
+    NotOpen,
+    /// The handshake went wrong.
+    #[error("handshake: {0}")]
+    Handshake(String),
+    /// Reading or writing the link failed.
+    #[error("link: {0}")]
+    Io(#[from] std::io::Error),
+    /// Writing the capture failed.
+    #[error("capture: {0}")]
+    Capture(std::io::Error),
+}
+
+/// A session with one pen over `link`.
+pub struct Session<L> {
+    link: L,
+    options: SessionOptions,
+    decoder: Decoder,
+    /// Set aside while waiting for something else; `recv` returns these
+    /// first, in arrival order.
+    inbox: VecDeque<Inbound>,
+    /// Decoded from the link and not yet looked at.
+    pending_decoded: VecDeque<Inbound>,
+    /// Heartbeats whose acknowledgements are absorbed, not surfaced.
+    heartbeats: VecDeque<u16>,
+    seq: SeqCounter,
+    pen_seq: SeqTracker,
+    started: Instant,
+    last_sent: Instant,
+    capture: Option<CaptureWriter<Box<dyn std::io::Write + Send>>>,
+    handshake: Option<Handshake>,
+    /// The pen acknowledged `Hello`: heartbeats are due from now on.
+    open: bool,
+    closed: bool,
+}
+
+impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
+    /// A session over `link`; nothing is sent until asked.
+    pub fn new(link: L, options: SessionOptions) -> Self {
+        let now = Instant::now();
+        Session {
+            link,
+            options,
+            decoder: Decoder::new(),
+            inbox: VecDeque::new(),
+            pending_decoded: VecDeque::new(),
+            heartbeats: VecDeque::new(),
+            seq: SeqCounter::new(),
+            pen_seq: SeqTracker::new(),
+            started: now,
+            last_sent: now,
+            capture: None,
+            handshake: None,
+            open: false,
+            closed: false,
+        }
+    }
+
+    /// Records every byte both ways into `capture` from now on.
+    pub fn capture_to(&mut self, capture: CaptureWriter<Box<dyn std::io::Write + Send>>) {
+        self.capture = Some(capture);
+    }
+
+    /// Time since the session started.
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The handshake's result, once [`Session::open`] has run.
+    pub fn handshake(&self) -> Option<&Handshake> {
+        self.handshake.as_ref()
+    }
+
+    /// The options in force.
+    pub fn options_mut(&mut self) -> &mut SessionOptions {
+        &mut self.options
+    }
+
+    /// Sends `Hello` and waits for `Ack`, `Identity`, `Capabilities` and
+    /// `Status` within the handshake deadline.
+    pub async fn open(&mut self) -> Result<&Handshake, SessionError> {
+        self.seq.reset();
+        self.pen_seq.reset();
+        self.heartbeats.clear();
+        self.open = false;
+        // A leading delimiter drops whatever half frame the pen holds (§2.3).
+        self.write(&[penlab_protocol::DELIMITER]).await?;
+        let start = Instant::now();
+        let hello = Message::Hello(Hello {
+            major: PROTOCOL_MAJOR,
+            minor: PROTOCOL_MINOR,
+        });
+        match self.command_unchecked(hello).await? {
+            Reply::Ack { .. } => self.open = true,
+            Reply::Nack { reason, .. } => {
+                return Err(SessionError::Handshake(format!(
+                    "the pen refused Hello: {reason:?}"
+                )));
+            }
+        }
+        let deadline = start + timing::HANDSHAKE_DEADLINE + self.options.ack_deadline;
+        let (mut identity, mut capabilities, mut status) = (None, None, None);
+        while identity.is_none() || capabilities.is_none() || status.is_none() {
+            let Some(event) = self.recv_until(deadline).await? else {
+                let missing: Vec<&str> = [
+                    identity.is_none().then_some("Identity"),
+                    capabilities.is_none().then_some("Capabilities"),
+                    status.is_none().then_some("Status"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                return Err(SessionError::Handshake(format!(
+                    "no {} within {:?} of Hello",
+                    missing.join(", "),
+                    timing::HANDSHAKE_DEADLINE
+                )));
+            };
+            match event.result {
+                Ok(Packet {
+                    message: Message::Identity(i),
+                    ..
+                }) => identity = Some(i),
+                Ok(Packet {
+                    message: Message::Capabilities(c),
+                    ..
+                }) => capabilities = Some(c),
+                Ok(Packet {
+                    message: Message::Status(s),
+                    ..
+                }) => status = Some(s),
+                _ => self.inbox.push_back(event),
+            }
+        }
+        let (Some(identity), Some(capabilities), Some(status)) = (identity, capabilities, status)
+        else {
+            unreachable!("the loop runs until all three are in")
+        };
+        if identity.protocol_major != PROTOCOL_MAJOR {
+            return Err(SessionError::Handshake(format!(
+                "the pen speaks protocol {}.{}, this host {PROTOCOL_MAJOR}.{PROTOCOL_MINOR}",
+                identity.protocol_major, identity.protocol_minor
+            )));
+        }
+        let took = start.elapsed();
+        Ok(self.handshake.insert(Handshake {
+            identity,
+            capabilities,
+            status,
+            took,
+        }))
+    }
+
+    /// Sends a command and waits for its `Ack` or `Nack`, retransmitting
+    /// with the same sequence number when the deadline passes. Depth and
+    /// rate values outside the declared limits are refused unless the
+    /// options allow them.
+    pub async fn command(&mut self, message: Message) -> Result<Reply, SessionError> {
+        self.check_limits(&message)?;
+        self.command_unchecked(message).await
+    }
+
+    async fn command_unchecked(&mut self, message: Message) -> Result<Reply, SessionError> {
+        let command = message.msg_type();
+        let seq = self.seq.next_seq();
+        let wire = encode(seq, message);
+        let sent = Instant::now();
+        for attempt in 0..=self.options.retransmissions {
+            self.write(&wire).await?;
+            let deadline = Instant::now() + self.options.ack_deadline;
+            while let Some(event) = self.recv_raw_until(deadline).await? {
+                let reply = match &event.result {
+                    Ok(Packet {
+                        message: Message::Ack(a),
+                        ..
+                    }) if a.ack_seq == seq => Some(Reply::Ack {
+                        latency: sent.elapsed(),
+                        retransmissions: attempt,
+                    }),
+                    Ok(Packet {
+                        message: Message::Nack(n),
+                        ..
+                    }) if n.ack_seq == seq => Some(Reply::Nack {
+                        reason: n.reason,
+                        latency: sent.elapsed(),
+                        retransmissions: attempt,
+                    }),
+                    _ => None,
+                };
+                match reply {
+                    Some(reply) => return Ok(reply),
+                    None => self.inbox.push_back(event),
+                }
+            }
+        }
+        Err(SessionError::NoReply {
+            command,
+            seq,
+            attempts: self.options.retransmissions + 1,
+            deadline: self.options.ack_deadline,
+        })
+    }
+
+    /// Sends a message as it is, with the next sequence number, and does not
+    /// wait: for tests that need to send what a command would not.
+    pub async fn send_raw(&mut self, message: Message) -> Result<u16, SessionError> {
+        let seq = self.seq.next_seq();
+        self.write(&encode(seq, message)).await?;
+        Ok(seq)
+    }
+
+    /// The next thing the pen sent, waiting at most `within` (heartbeating
+    /// meanwhile); `None` if nothing came.
+    pub async fn recv(&mut self, within: Duration) -> Result<Option<Inbound>, SessionError> {
+        let deadline = Instant::now() + within;
+        self.recv_until(deadline).await
+    }
+
+    /// Keeps the session alive for `duration` and returns everything the pen
+    /// sent meanwhile.
+    pub async fn idle(&mut self, duration: Duration) -> Result<Vec<Inbound>, SessionError> {
+        let deadline = Instant::now() + duration;
+        let mut events = Vec::new();
+        while let Some(event) = self.recv_until(deadline).await? {
+            events.push(event);
+        }
+        Ok(events)
+    }
+
+    /// Stops the motor: the teardown of every run. Sends `Stop` (never
+    /// refused by a conforming pen) and waits for its answer.
+    pub async fn stop_motor(&mut self) -> Result<Reply, SessionError> {
+        self.command_unchecked(Message::Stop).await
+    }
+
+    fn check_limits(&self, message: &Message) -> Result<(), SessionError> {
+        if self.options.allow_out_of_limits {
+            return Ok(());
+        }
+        let caps = || {
+            self.handshake
+                .as_ref()
+                .map(|h| &h.capabilities)
+                .ok_or(SessionError::NotOpen)
+        };
+        match message {
+            Message::SetDepth(d) => {
+                let c = caps()?;
+                if !c.accepts_depth(d.depth_um) {
+                    return Err(SessionError::OutOfLimits {
+                        what: format!("SetDepth({} µm)", d.depth_um),
+                        limits: format!(
+                            "{}..={} µm in steps of {} µm",
+                            c.depth_min_um, c.depth_max_um, c.depth_step_um
+                        ),
+                    });
+                }
+            }
+            Message::SetRate(r) => {
+                let c = caps()?;
+                if !c.accepts_rate(r.rate_chz) {
+                    return Err(SessionError::OutOfLimits {
+                        what: format!("SetRate({} cHz)", r.rate_chz),
+                        limits: format!(
+                            "{}..={} cHz in steps of {} cHz",
+                            c.rate_min_chz, c.rate_max_chz, c.rate_step_chz
+                        ),
+                    });
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The next surfaced event before `deadline`: from the inbox first, then
+    /// the link; heartbeat acknowledgements are absorbed.
+    async fn recv_until(&mut self, deadline: Instant) -> Result<Option<Inbound>, SessionError> {
+        if let Some(event) = self.inbox.pop_front() {
+            return Ok(Some(event));
+        }
+        self.recv_raw_until(deadline).await
+    }
+
+    /// Reads the link until an event arrives or `deadline` passes, sending
+    /// heartbeats on time meanwhile.
+    async fn recv_raw_until(&mut self, deadline: Instant) -> Result<Option<Inbound>, SessionError> {
+        let mut buf = [0u8; 1_024];
+        loop {
+            if let Some(event) = self.take_decoded() {
+                return Ok(Some(event));
+            }
+            if self.closed {
+                return Err(SessionError::Disconnected);
+            }
+            let wake = if self.open {
+                deadline.min(self.last_sent + self.options.heartbeat_period)
+            } else {
+                deadline
+            };
+            let read = tokio::select! {
+                r = self.link.read(&mut buf) => Some(r),
+                _ = tokio::time::sleep_until(wake) => None,
+            };
+            match read {
+                Some(Ok(0)) | Some(Err(_)) => {
+                    self.closed = true;
+                    if let Some(error) = self.decoder.finish() {
+                        let event = self.stamp(Err(error));
+                        self.pending_decoded.push_back(event);
+                    }
+                }
+                Some(Ok(n)) => {
+                    let at = self.elapsed();
+                    if let Some(capture) = self.capture.as_mut() {
+                        capture
+                            .record(at.as_micros() as u64, Direction::PenToHost, &buf[..n])
+                            .map_err(SessionError::Capture)?;
+                    }
+                    let mut decoded = Vec::new();
+                    self.decoder.feed(&buf[..n], |r| decoded.push(r));
+                    for result in decoded {
+                        let event = self.stamp(result);
+                        self.pending_decoded.push_back(event);
+                    }
+                }
+                None if Instant::now() >= deadline => return Ok(None),
+                None => self.heartbeat().await?,
+            }
+        }
+    }
+
+    fn stamp(&mut self, result: Result<Packet, DecodeError>) -> Inbound {
+        let seq = result.as_ref().ok().map(|p| self.pen_seq.observe(p.seq));
+        Inbound {
+            at: self.elapsed(),
+            result,
+            seq,
+        }
+    }
+
+    /// The next decoded event, absorbing acknowledgements of heartbeats
+    /// (a refused heartbeat is surfaced: the pen has lost the session).
+    fn take_decoded(&mut self) -> Option<Inbound> {
+        while let Some(event) = self.pending_decoded.pop_front() {
+            if let Ok(Packet {
+                message: Message::Ack(a),
+                ..
+            }) = &event.result
+                && let Some(at) = self.heartbeats.iter().position(|&s| s == a.ack_seq)
+            {
+                self.heartbeats.remove(at);
+                continue;
+            }
+            return Some(event);
+        }
+        None
+    }
+
+    async fn heartbeat(&mut self) -> Result<(), SessionError> {
+        let seq = self.seq.next_seq();
+        self.heartbeats.push_back(seq);
+        // Unanswered heartbeats are not retried; remember only recent ones.
+        if self.heartbeats.len() > 16 {
+            self.heartbeats.pop_front();
+        }
+        self.write(&encode(seq, Message::Heartbeat)).await
+    }
+
+    async fn write(&mut self, bytes: &[u8]) -> Result<(), SessionError> {
+        if let Some(capture) = self.capture.as_mut() {
+            let at = self.started.elapsed().as_micros() as u64;
+            capture
+                .record(at, Direction::HostToPen, bytes)
+                .map_err(SessionError::Capture)?;
+        }
+        let written = async {
+            self.link.write_all(bytes).await?;
+            self.link.flush().await
+        };
+        if written.await.is_err() {
+            self.closed = true;
+            return Err(SessionError::Disconnected);
+        }
+        self.last_sent = Instant::now();
+        Ok(())
+    }
+}
+
+fn encode(seq: u16, message: Message) -> Vec<u8> {
+    let mut out = [0u8; MAX_WIRE_FRAME];
+    // Message capacities are sized so that every message fits a frame.
+    let n = encode_packet(&Packet { seq, message }, &mut out).expect("every message fits a frame");
+    out[..n].to_vec()
+}
