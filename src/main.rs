@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode_cmd;
+mod mock_cmd;
 mod monitor_cmd;
 mod replay_cmd;
 mod sim_cmd;
@@ -24,6 +25,8 @@ enum Command {
     /// Decode protocol bytes (hex on the command line, or a raw capture file)
     /// into frames and messages, one per line.
     Decode(decode_cmd::DecodeArgs),
+    /// Run a mock pen that speaks the protocol
+    Mock(mock_cmd::MockArgs),
     /// Watch a pen's serial port: every frame it sends, decoded, as it
     /// arrives; optionally captured to a file.
     Monitor(monitor_cmd::MonitorArgs),
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(args) => decode_cmd::run(args),
+        Command::Mock(args) => mock_cmd::run(args),
         Command::Monitor(args) => monitor_cmd::run(args),
         Command::Replay(args) => replay_cmd::run(args),
         Command::Sim(args) => sim_cmd::run(args),

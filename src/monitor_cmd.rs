@@ -50,7 +50,10 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
     Ok(match end {
         MonitorEnd::Stopped => ExitCode::SUCCESS,
         MonitorEnd::Disconnected => {
-            eprintln!("error: {} disconnected (pen unplugged or port closed)", options.port);
+            eprintln!(
+                "error: {} disconnected (pen unplugged or port closed)",
+                options.port
+            );
             ExitCode::from(2)
         }
     })

@@ -12,13 +12,16 @@ fn a_missing_port_exits_2_and_names_it() {
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("cannot open /dev/penlab-no-such-port"), "{err}");
+    assert!(
+        err.contains("cannot open /dev/penlab-no-such-port"),
+        "{err}"
+    );
 }
 
 #[test]
 fn nonsense_duration_is_refused() {
     let out = Command::new(env!("CARGO_BIN_EXE_penlab"))
-        .args(["monitor", "/dev/null", "--seconds", "-3"])
+        .args(["monitor", "/dev/null", "--seconds", "0"])
         .output()
         .expect("runs");
     assert_eq!(out.status.code(), Some(2));
