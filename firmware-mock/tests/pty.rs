@@ -300,3 +300,93 @@ async fn skinpen_handshake_matches_the_worked_example_byte_for_byte() {
     assert_eq!(got[0], 0x00);
     assert_eq!(&got[1..=want.len()], &want[..]);
 }
+
+#[tokio::test]
+async fn lockout_and_every_fault_over_the_pty() {
+    use penlab_protocol::message::CartridgeEventKind;
+    let (mut host, env, _task) = spawn_pty(config("skinpen-like"));
+    host.hello().await;
+
+    // Reuse lockout: run a cartridge, take it off, fit it again.
+    assert_eq!(host.command(Message::Start).await, Answer::Ack);
+    assert_eq!(host.command(Message::Stop).await, Answer::Ack);
+    env.send(EnvCommand::RemoveCartridge).unwrap();
+    let removed = host
+        .recv_where(
+            |m| matches!(m, Message::Cartridge(c) if c.event == CartridgeEventKind::Removed),
+        )
+        .await;
+    let Message::Cartridge(removed) = removed.packet.message else {
+        unreachable!()
+    };
+    env.send(EnvCommand::InsertCartridge {
+        id: removed.cartridge_id,
+        needles: 14,
+    })
+    .unwrap();
+    host.recv_where(
+        |m| matches!(m, Message::Cartridge(c) if c.event == CartridgeEventKind::ReuseLockout),
+    )
+    .await;
+    assert_eq!(host.status().await.cartridge, CartridgeState::Locked);
+    assert_eq!(
+        host.command(Message::Start).await,
+        Answer::Nack(NackReason::CartridgeLocked)
+    );
+    env.send(EnvCommand::InsertCartridge {
+        id: 4_242,
+        needles: 14,
+    })
+    .unwrap();
+    host.recv_where(
+        |m| matches!(m, Message::Cartridge(c) if c.event == CartridgeEventKind::Inserted),
+    )
+    .await;
+
+    // Every injectable critical fault: raised, latched, cleared by Stop once
+    // its cause is gone.
+    for code in [
+        FaultCode::MotorStall,
+        FaultCode::OverCurrent,
+        FaultCode::OverTemperature,
+        FaultCode::DepthDriveJam,
+    ] {
+        assert_eq!(host.command(Message::Start).await, Answer::Ack, "{code:?}");
+        env.send(EnvCommand::InjectFault { code }).unwrap();
+        host.recv_where(|m| matches!(m, Message::Fault(f) if f.code == code && f.active))
+            .await;
+        let st = host.status().await;
+        assert_eq!(st.state, DeviceState::Faulted, "{code:?}");
+        assert_ne!(st.active_faults & code.bit().unwrap(), 0, "{code:?}");
+        assert_eq!(
+            host.command(Message::Start).await,
+            Answer::Nack(NackReason::FaultActive),
+            "{code:?}"
+        );
+        env.send(EnvCommand::ClearFault { code }).unwrap();
+        assert_eq!(host.command(Message::Stop).await, Answer::Ack);
+        host.recv_where(|m| matches!(m, Message::Fault(f) if f.code == code && !f.active))
+            .await;
+        assert_eq!(host.status().await.state, DeviceState::Idle, "{code:?}");
+    }
+
+    // The cartridge coming off while running.
+    assert_eq!(host.command(Message::Start).await, Answer::Ack);
+    env.send(EnvCommand::RemoveCartridge).unwrap();
+    host.recv_where(|m| {
+        matches!(m, Message::Fault(f) if f.code == FaultCode::CartridgeRemovedWhileRunning && f.active)
+    })
+    .await;
+    assert_eq!(host.status().await.state, DeviceState::Faulted);
+    assert_eq!(host.command(Message::Stop).await, Answer::Ack);
+    assert_eq!(host.status().await.state, DeviceState::Idle);
+
+    // Low battery is a warning: raised, and the state does not change.
+    env.send(EnvCommand::SetBattery { pct: 8.0 }).unwrap();
+    host.recv_where(
+        |m| matches!(m, Message::Fault(f) if f.code == FaultCode::LowBattery && f.active),
+    )
+    .await;
+    assert_eq!(host.status().await.state, DeviceState::Idle);
+    assert!(host.errors.is_empty(), "{:?}", host.errors);
+}
