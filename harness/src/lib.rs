@@ -22,4 +22,5 @@ pub mod measure;
 pub mod monitor;
 pub mod partition;
 pub mod report;
+pub mod scenario;
 pub mod session;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a measured value must satisfy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[serde(untagged, deny_unknown_fields)]
 pub enum Limit {
     /// `nominal`, within an absolute and/or a relative tolerance (both must
     /// hold when both are given; with neither, the value must equal
@@ -228,6 +228,12 @@ mod tests {
             .describe("ms"),
             "≤ 300 ms"
         );
+    }
+
+    #[test]
+    fn a_limit_with_a_stray_key_is_refused() {
+        assert!(serde_json::from_str::<Limit>(r#"{"nominal": 1, "abs": "fifty"}"#).is_err());
+        assert!(serde_json::from_str::<Limit>(r#"{"max": 300, "maxx": 3}"#).is_err());
     }
 
     #[test]
