@@ -22,5 +22,6 @@ pub mod measure;
 pub mod monitor;
 pub mod partition;
 pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod session;

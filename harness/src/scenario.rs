@@ -203,6 +203,30 @@ pub enum Sweep {
     Rate,
 }
 
+/// An optional feature a pen declares in `Capabilities.features`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Feature {
+    /// A pose tracker.
+    Pose,
+    /// A contact-force sensor.
+    Force,
+    /// Cartridge identity and the reuse lockout.
+    Lockout,
+}
+
+impl Feature {
+    /// Its bit in `Capabilities.features`.
+    pub fn bit(self) -> u8 {
+        use penlab_protocol::message::{FEATURE_FORCE, FEATURE_LOCKOUT, FEATURE_POSE};
+        match self {
+            Feature::Pose => FEATURE_POSE,
+            Feature::Force => FEATURE_FORCE,
+            Feature::Lockout => FEATURE_LOCKOUT,
+        }
+    }
+}
+
 /// One test.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TestCase {
@@ -218,6 +242,9 @@ pub struct TestCase {
     pub handshake: bool,
     /// The range to run across, if any.
     pub sweep: Option<Sweep>,
+    /// Features the pen must declare for the test to apply; otherwise it is
+    /// skipped with the reason.
+    pub requires: Vec<Feature>,
     /// The steps.
     pub steps: Vec<Step>,
     /// Where the test is written.
@@ -275,6 +302,8 @@ struct RawTest {
     handshake: bool,
     #[serde(default)]
     sweep: Option<Sweep>,
+    #[serde(default)]
+    requires: Vec<Feature>,
     steps: Vec<Spanned<toml::Table>>,
 }
 
@@ -345,6 +374,7 @@ impl Suite {
                 tags,
                 handshake: t.handshake,
                 sweep: t.sweep,
+                requires: t.requires,
                 steps,
                 location: Location::at(path, text, offset),
             });
@@ -359,6 +389,36 @@ impl Suite {
             tests,
         })
     }
+}
+
+/// Loads suites from files and directories (every `*.toml` in a
+/// directory, in name order), in the order given.
+pub fn load_suites(paths: &[PathBuf]) -> Result<Vec<Suite>, ScenarioError> {
+    let mut suites = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let read = std::fs::read_dir(path).map_err(|source| ScenarioError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            let mut files: Vec<PathBuf> = read
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+                .collect();
+            files.sort();
+            for file in files {
+                suites.push(Suite::load(&file)?);
+            }
+        } else {
+            suites.push(Suite::load(path)?);
+        }
+    }
+    Ok(suites)
+}
+
+/// The conformance suite shipped with penlab (`harness/conformance/`).
+pub fn shipped_suite_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance")
 }
 
 const ACTIONS: &[&str] = &[
@@ -562,7 +622,14 @@ impl Vars {
         put("needles", f64::from(c.needle_count));
         put("watchdog_ms", f64::from(c.watchdog_timeout_ms));
         put("telemetry_ms", f64::from(c.telemetry_period_ms));
+        put("features", f64::from(c.features));
         Vars(v)
+    }
+
+    /// Whether the pen declared `feature`.
+    pub fn declares(&self, feature: Feature) -> bool {
+        let bits = self.0.get("features").copied().unwrap_or(0.0) as u8;
+        bits & feature.bit() != 0
     }
 
     /// Sets a variable.

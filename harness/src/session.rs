@@ -143,6 +143,18 @@ pub enum SessionError {
     Capture(std::io::Error),
 }
 
+/// What the link looked like from the host's side: the automatic checks
+/// every conformance test makes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkStats {
+    /// Frames from the pen that failed to decode, by error code.
+    pub decode_errors: Vec<&'static str>,
+    /// Pen frames that repeated the previous sequence number.
+    pub seq_duplicates: u32,
+    /// Pen frames lost according to sequence numbers.
+    pub seq_lost: u32,
+}
+
 /// A session with one pen over `link`.
 pub struct Session<L> {
     link: L,
@@ -164,6 +176,9 @@ pub struct Session<L> {
     /// The pen acknowledged `Hello`: heartbeats are due from now on.
     open: bool,
     closed: bool,
+    stats: LinkStats,
+    /// Limits known before this session's handshake (from an earlier one).
+    known_limits: Option<Capabilities>,
 }
 
 impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
@@ -185,6 +200,8 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
             handshake: None,
             open: false,
             closed: false,
+            stats: LinkStats::default(),
+            known_limits: None,
         }
     }
 
@@ -201,6 +218,13 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
     /// The handshake's result, once [`Session::open`] has run.
     pub fn handshake(&self) -> Option<&Handshake> {
         self.handshake.as_ref()
+    }
+
+    /// Limits to hold commands to before this session's own handshake (the
+    /// pen's, from an earlier session): a test that talks to the pen before
+    /// `Hello` still never sends what the pen does not allow.
+    pub fn set_known_limits(&mut self, capabilities: Capabilities) {
+        self.known_limits = Some(capabilities);
     }
 
     /// The options in force.
@@ -232,6 +256,9 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
         }
         let deadline = start + timing::HANDSHAKE_DEADLINE + self.options.ack_deadline;
         let (mut identity, mut capabilities, mut status) = (None, None, None);
+        // Anything else that comes meanwhile waits for `recv`, after the
+        // handshake: put back now, it would be read again at once.
+        let mut aside = Vec::new();
         while identity.is_none() || capabilities.is_none() || status.is_none() {
             let Some(event) = self.recv_until(deadline).await? else {
                 let missing: Vec<&str> = [
@@ -242,8 +269,16 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
                 .into_iter()
                 .flatten()
                 .collect();
+                let garbled = if self.stats.decode_errors.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " (frames that failed to decode meanwhile: {})",
+                        self.stats.decode_errors.join(", ")
+                    )
+                };
                 return Err(SessionError::Handshake(format!(
-                    "no {} within {:?} of Hello",
+                    "no {} within {:?} of Hello{garbled}",
                     missing.join(", "),
                     timing::HANDSHAKE_DEADLINE
                 )));
@@ -261,9 +296,10 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
                     message: Message::Status(s),
                     ..
                 }) => status = Some(s),
-                _ => self.inbox.push_back(event),
+                _ => aside.push(event),
             }
         }
+        self.inbox.extend(aside);
         let (Some(identity), Some(capabilities), Some(status)) = (identity, capabilities, status)
         else {
             unreachable!("the loop runs until all three are in")
@@ -359,6 +395,20 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
         Ok(events)
     }
 
+    /// Like [`Session::idle`], but sends nothing at all, heartbeats
+    /// included: what a host that has gone quiet looks like to the pen.
+    pub async fn silent(&mut self, duration: Duration) -> Result<Vec<Inbound>, SessionError> {
+        let was_open = std::mem::replace(&mut self.open, false);
+        let events = self.idle(duration).await;
+        self.open = was_open;
+        events
+    }
+
+    /// What the automatic link checks have seen so far.
+    pub fn link_stats(&self) -> &LinkStats {
+        &self.stats
+    }
+
     /// Stops the motor: the teardown of every run. Sends `Stop` (never
     /// refused by a conforming pen) and waits for its answer.
     pub async fn stop_motor(&mut self) -> Result<Reply, SessionError> {
@@ -373,6 +423,7 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
             self.handshake
                 .as_ref()
                 .map(|h| &h.capabilities)
+                .or(self.known_limits.as_ref())
                 .ok_or(SessionError::NotOpen)
         };
         match message {
@@ -464,6 +515,12 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
 
     fn stamp(&mut self, result: Result<Packet, DecodeError>) -> Inbound {
         let seq = result.as_ref().ok().map(|p| self.pen_seq.observe(p.seq));
+        match (&result, seq) {
+            (Err(e), _) => self.stats.decode_errors.push(e.code()),
+            (_, Some(SeqEvent::Duplicate)) => self.stats.seq_duplicates += 1,
+            (_, Some(SeqEvent::Gap { lost })) => self.stats.seq_lost += u32::from(lost),
+            _ => {}
+        }
         Inbound {
             at: self.elapsed(),
             result,

@@ -1,0 +1,136 @@
+//! The shipped conformance suite against the mock pen, in virtual time:
+//! it passes on every shipped profile, and every planted bug makes at least
+//! one test fail with a message that names the problem.
+
+use penlab_firmware_mock::bugs::{BugSet, PlantedBug};
+use penlab_firmware_mock::profile::Profile;
+use penlab_harness::report::{Outcome, RunReport};
+use penlab_harness::runner::{self, RunOptions, Target};
+use penlab_harness::scenario::{Suite, load_suites, shipped_suite_dir};
+
+fn suites() -> Vec<Suite> {
+    load_suites(&[shipped_suite_dir()]).expect("the shipped suite loads")
+}
+
+fn run(profile: &str, bugs: &[PlantedBug]) -> RunReport {
+    let target = Target::Mock {
+        profile: Box::new(Profile::builtin(profile).expect("a shipped profile")),
+        name: profile.to_owned(),
+        bugs: bugs.iter().copied().collect::<BugSet>(),
+        seed: 1,
+        virtual_time: true,
+    };
+    runner::run(&suites(), &target, RunOptions::default()).expect("the run starts")
+}
+
+fn failures(report: &RunReport) -> Vec<String> {
+    report
+        .tests
+        .iter()
+        .filter_map(|t| match &t.outcome {
+            Outcome::Failed { message } | Outcome::Error { message } => {
+                Some(format!("{}::{}: {message}", t.suite, t.id))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_suite_covers_the_protocol() {
+    let suites = suites();
+    let names: Vec<&str> = suites.iter().map(|s| s.name.as_str()).collect();
+    for wanted in [
+        "accuracy",
+        "cartridge",
+        "commands",
+        "emergency-stop",
+        "faults",
+        "handshake",
+        "watchdog",
+    ] {
+        assert!(names.contains(&wanted), "no {wanted} suite in {names:?}");
+    }
+    let tests: usize = suites.iter().map(|s| s.tests.len()).sum();
+    assert!(tests >= 25, "{tests} tests");
+}
+
+#[test]
+fn passes_on_every_shipped_profile() {
+    for profile in ["skinpen-like", "dermapen4-like", "exceed-like"] {
+        let report = run(profile, &[]);
+        assert_eq!(failures(&report), Vec::<String>::new(), "{profile}");
+        let totals = report.totals();
+        assert!(totals.passed >= 25, "{profile}: {totals:?}");
+        assert_eq!(report.exit_code(), 0);
+        assert!(report.device.is_some());
+        for t in &report.tests {
+            if let Outcome::Skipped { reason } = &t.outcome {
+                // Only the lockout test skips, and only on a pen without one.
+                assert_eq!(
+                    (profile, t.id.as_str()),
+                    ("exceed-like", "reuse-lockout"),
+                    "{reason}"
+                );
+            }
+        }
+    }
+}
+
+/// Each planted bug, the profile to plant it in, and words the failure must
+/// contain to name the problem.
+const BUGS: &[(PlantedBug, &str, &str)] = &[
+    (PlantedBug::DepthOffByOneStep, "skinpen-like", "depth"),
+    (
+        PlantedBug::WatchdogNeverFires,
+        "skinpen-like",
+        "watchdog_expired",
+    ),
+    (
+        PlantedBug::SeqNotIncremented,
+        "skinpen-like",
+        "repeated its sequence number",
+    ),
+    (
+        PlantedBug::DepthBeyondMaxAccepted,
+        "skinpen-like",
+        "expected Nack(OutOfRange)",
+    ),
+    (PlantedBug::LockoutMissing, "skinpen-like", "reuse_lockout"),
+    (
+        PlantedBug::LateAck,
+        "skinpen-like",
+        "no answer within the 50 ms deadline",
+    ),
+    (PlantedBug::BadCrcOnStatus, "skinpen-like", "crc_mismatch"),
+    (
+        PlantedBug::StopNotAckedWhileRunning,
+        "skinpen-like",
+        "Stop: no answer within",
+    ),
+    (
+        PlantedBug::NoFaultOnCartridgeRemoval,
+        "skinpen-like",
+        "cartridge_removed_while_running",
+    ),
+];
+
+#[test]
+fn every_planted_bug_is_caught_and_named() {
+    assert_eq!(
+        BUGS.len(),
+        PlantedBug::ALL.len(),
+        "a planted bug without a check here"
+    );
+    for (bug, profile, words) in BUGS {
+        let report = run(profile, &[*bug]);
+        let failed = failures(&report);
+        assert!(!failed.is_empty(), "{bug}: the suite passed");
+        assert!(
+            failed.iter().any(|f| f.contains(words)),
+            "{bug}: no failure names the problem ({words:?}):\n{}",
+            failed.join("\n")
+        );
+        assert_ne!(report.exit_code(), 0, "{bug}");
+    }
+}
