@@ -10,6 +10,7 @@ mod mock_cmd;
 mod monitor_cmd;
 mod replay_cmd;
 mod sim_cmd;
+mod test_cmd;
 
 /// Hardware-in-the-loop simulator and conformance harness for motorised
 /// microneedling pens.
@@ -33,25 +34,42 @@ enum Command {
     /// Print a capture decoded frame by frame, optionally exporting it to
     /// pcapng for Wireshark and tshark.
     Replay(replay_cmd::ReplayArgs),
+    /// Run conformance scenarios against a pen (real or mock) and report
+    /// them: live, JUnit XML and a JSON record with traceability.
+    Test(test_cmd::TestArgs),
     /// Run the coverage simulator
     Sim(sim_cmd::SimArgs),
 }
 
 fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // A mock pen inside `penlab test` logs the faults and bugs the suite
+    // provokes on purpose; only its errors belong in a test run's output.
+    let default_filter = match cli.command {
+        Command::Test(_) => "warn,penlab_firmware_mock=error",
+        _ => "warn",
+    };
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        console::set_colors_enabled(false);
+        console::set_colors_enabled_stderr(false);
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("PENLAB_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     let result = match cli.command {
         Command::Decode(args) => decode_cmd::run(args),
         Command::Mock(args) => mock_cmd::run(args),
         Command::Monitor(args) => monitor_cmd::run(args),
         Command::Replay(args) => replay_cmd::run(args),
         Command::Sim(args) => sim_cmd::run(args),
+        Command::Test(args) => test_cmd::run(args),
     };
     match result {
         Ok(code) => code,

@@ -92,7 +92,7 @@ pub struct RunOptions {
 }
 
 /// A callback for progress.
-pub type ProgressFn = Box<dyn FnMut(RunEvent<'_>)>;
+pub type ProgressFn = Box<dyn FnMut(RunEvent<'_>) + Send>;
 
 /// Progress, for live output.
 pub enum RunEvent<'a> {
@@ -337,6 +337,8 @@ struct Ctx {
     last_reply: Option<Reply>,
     /// What arrived during waits, for a later `await` to find.
     backlog: std::collections::VecDeque<Inbound>,
+    /// The pen's declared watchdog timeout.
+    watchdog_ms: u16,
 }
 
 async fn run_instance(
@@ -428,8 +430,13 @@ async fn run_instance(
         measurements: Vec::new(),
         last_reply: None,
         backlog: Default::default(),
+        watchdog_ms: capabilities.watchdog_timeout_ms,
     };
-    let body = tokio::time::timeout(TEST_TIMEOUT, run_steps(&mut ctx, test)).await;
+    let body = tokio::time::timeout(
+        TEST_TIMEOUT,
+        run_steps(&mut ctx, test, !matches!(target, Target::Mock { .. })),
+    )
+    .await;
     let mut outcome = match body {
         Ok(Ok(())) => Outcome::Passed,
         Ok(Err(Stop::Fail(message))) => Outcome::Failed { message },
@@ -530,7 +537,20 @@ fn link_problems(session: &Session<Box<dyn Link>>) -> Option<String> {
     None
 }
 
-async fn run_steps(ctx: &mut Ctx, test: &TestCase) -> Result<(), Stop> {
+async fn run_steps(ctx: &mut Ctx, test: &TestCase, persistent: bool) -> Result<(), Stop> {
+    if !test.handshake && persistent {
+        // A real pen may still hold the previous test's session: stay quiet
+        // until its watchdog ends it, so the test starts before any Hello.
+        let quiet = Duration::from_millis(u64::from(ctx.watchdog_ms) + 500);
+        ctx.log.push(format!(
+            "silent {} ms so the pen's watchdog ends any earlier session",
+            quiet.as_millis()
+        ));
+        ctx.session
+            .silent(quiet)
+            .await
+            .map_err(|e| Stop::Error(e.to_string()))?;
+    }
     if test.handshake {
         let h = ctx.session.open().await.map_err(|e| match e {
             SessionError::Disconnected | SessionError::Io(_) => {

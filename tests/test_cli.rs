@@ -1,0 +1,157 @@
+//! `penlab test` end to end: the shipped suite on a mock, reports in JUnit
+//! and JSON, exit codes, partitions, bad input, and a real pen's code path
+//! (the mock behind a pseudo-terminal, opened with --port).
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+fn penlab(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_penlab"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("runs");
+    (
+        out.status.code().expect("exited"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("penlab-test-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn suite(name: &str) -> String {
+    format!("{}/harness/conformance/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn the_shipped_suite_passes_on_a_mock_and_reports() {
+    let dir = scratch("reports");
+    let (junit, json) = (dir.join("junit.xml"), dir.join("run.json"));
+    let (code, out, err) = penlab(&[
+        "test",
+        "--mock",
+        "dermapen4-like",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("PASS accuracy::rate-accuracy[rate=90Hz]"),
+        "{out}"
+    );
+    assert!(out.contains("0 failed, 0 skipped, 0 error(s)"), "{out}");
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(r#"<testsuite name="accuracy""#) && xml.contains(r#"failures="0""#),
+        "{xml}"
+    );
+    assert!(xml.contains(r#"<property name="requirement" value="21 CFR 878.4430(b)(2)(i)"/>"#));
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(record["device"]["model"], "penlab-mock-16");
+    assert_eq!(record["totals"]["failed"], 0);
+    assert_eq!(
+        record["traceability"]["21 CFR 878.4430(b)(2)(i)"]["result"],
+        "passed"
+    );
+    let depth = record["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["id"] == "depth-accuracy[depth=3000]")
+        .expect("the deepest depth was tested");
+    assert_eq!(depth["measurements"][0]["limit"]["nominal"], 3000.0);
+}
+
+#[test]
+fn a_planted_bug_fails_with_exit_code_1() {
+    let (code, out, _) = penlab(&[
+        "test",
+        "--mock",
+        "skinpen-like",
+        "--bug",
+        "late-ack",
+        &suite("commands.toml"),
+    ]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("FAIL commands::set-depth") && out.contains("50 ms deadline"),
+        "{out}"
+    );
+}
+
+fn test_ids(out: &str) -> BTreeSet<String> {
+    out.lines()
+        .filter_map(|l| l.strip_prefix("PASS ").or_else(|| l.strip_prefix("SKIP ")))
+        .map(|l| l.split([' ', ':']).take(3).collect::<Vec<_>>().join(":"))
+        .collect()
+}
+
+#[test]
+fn partitions_split_the_suite_without_overlap() {
+    let (_, all, _) = penlab(&["test", "--mock", "skinpen-like"]);
+    let (c1, one, _) = penlab(&["test", "--mock", "skinpen-like", "--partition", "hash:1/2"]);
+    let (c2, two, _) = penlab(&["test", "--mock", "skinpen-like", "--partition", "hash:2/2"]);
+    assert_eq!((c1, c2), (0, 0));
+    let (all, one, two) = (test_ids(&all), test_ids(&one), test_ids(&two));
+    assert!(!one.is_empty() && !two.is_empty());
+    assert!(one.is_disjoint(&two));
+    assert_eq!(one.union(&two).cloned().collect::<BTreeSet<_>>(), all);
+}
+
+#[test]
+fn usage_and_infrastructure_problems_exit_2() {
+    let (code, _, err) = penlab(&["test", "--port", "/dev/penlab-no-such-port"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("port /dev/penlab-no-such-port does not exist"),
+        "{err}"
+    );
+    let (code, _, err) = penlab(&["test"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--mock PROFILE, --port PATH or --tcp"),
+        "{err}"
+    );
+
+    let dir = scratch("bad");
+    let bad = dir.join("typo.toml");
+    std::fs::write(&bad, "[suite]\ntitle = \"x\"\n\n[[test]]\nid = \"a\"\ntitle = \"a\"\nsteps = [\n  { sned = \"start\" },\n]\n").unwrap();
+    let (code, _, err) = penlab(&["test", "--mock", "skinpen-like", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("typo.toml:8:3: a step needs one of send"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_pen_on_a_serial_port() {
+    // The mock behind a PTY is opened exactly as /dev/ttyACM0 would be.
+    let mut mock = Command::new(env!("CARGO_BIN_EXE_penlab"))
+        .args(["mock", "--profile", "exceed-like", "--pty"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(mock.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port = line.trim().to_owned();
+    let (code, out, err) = penlab(&["test", "--port", &port, &suite("handshake.toml")]);
+    let _ = mock.kill();
+    let _ = mock.wait();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("{port} (penlab-mock-6")), "{out}");
+    assert!(out.contains("3 passed, 0 failed"), "{out}");
+}
