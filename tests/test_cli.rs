@@ -155,3 +155,57 @@ fn a_pen_on_a_serial_port() {
     assert!(out.contains(&format!("{port} (penlab-mock-6")), "{out}");
     assert!(out.contains("3 passed, 0 failed"), "{out}");
 }
+
+#[test]
+fn a_bench_of_pens_runs_at_once() {
+    let mut mocks = Vec::new();
+    let mut ports = Vec::new();
+    for profile in ["skinpen-like", "dermapen4-like"] {
+        let mut mock = Command::new(env!("CARGO_BIN_EXE_penlab"))
+            .args(["mock", "--profile", profile, "--pty"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(mock.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        ports.push(line.trim().to_owned());
+        mocks.push(mock);
+    }
+    let dir = scratch("bench");
+    let junit = dir.join("junit.xml");
+    let commands = suite("commands.toml");
+    let (code, out, err) = penlab(&[
+        "test",
+        "--port",
+        &ports[0],
+        "--port",
+        &ports[1],
+        "--junit",
+        junit.to_str().unwrap(),
+        &commands,
+        "--tag",
+        "safety",
+    ]);
+    for mut m in mocks {
+        let _ = m.kill();
+        let _ = m.wait();
+    }
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("[{}] PASS", ports[0]))
+            && out.contains(&format!("[{}] PASS", ports[1])),
+        "{out}"
+    );
+    assert!(
+        out.contains("(penlab-mock-14") && out.contains("(penlab-mock-16"),
+        "{out}"
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains(&format!("{} :: commands", ports[0]))
+            && xml.contains(&format!("{} :: commands", ports[1])),
+        "{xml}"
+    );
+}
