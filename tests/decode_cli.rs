@@ -1,18 +1,8 @@
 //! `penlab decode` end to end: the binary, real arguments, exit codes.
 
-use std::process::Command;
+mod common;
 
-fn penlab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_penlab"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().expect("exited"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{penlab, scratch};
 
 #[test]
 fn decodes_a_frame_from_hex() {
@@ -50,8 +40,7 @@ fn json_lines_carry_offsets() {
 
 #[test]
 fn reads_a_raw_capture_file() {
-    let dir = std::env::temp_dir().join(format!("penlab-decode-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("decode");
     let path = dir.join("capture.bin");
     std::fs::write(
         &path,

@@ -1,26 +1,12 @@
 //! `penlab replay` end to end: a capture on disk, decoded; exported to
 //! pcapng and opened by tshark.
 
+mod common;
+
+use common::{penlab, scratch};
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn penlab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_penlab"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().expect("exited"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("penlab-replay-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Hello and its Ack (from PROTOCOL.md's worked example), the host's
 /// SetDepth split over two reads, and a burst of line noise.

@@ -2,30 +2,13 @@
 //! and JSON, exit codes, partitions, bad input, and a real pen's code path
 //! (the mock behind a pseudo-terminal, opened with --port).
 
+mod common;
+
+use common::{penlab, scratch};
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
-
-fn penlab(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_penlab"))
-        .args(args)
-        .env("NO_COLOR", "1")
-        .output()
-        .expect("runs");
-    (
-        out.status.code().expect("exited"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("penlab-test-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn suite(name: &str) -> String {
     format!("{}/harness/conformance/{name}", env!("CARGO_MANIFEST_DIR"))
