@@ -617,31 +617,37 @@ async fn run_step(ctx: &mut Ctx, step: &Step) -> Result<(), Stop> {
                 SessionError::OutOfLimits { .. } => Stop::Error(format!("{at}: {e}")),
                 other => from_session(other, step),
             })?;
-            ctx.log.push(format!("send {shown}: {reply:?}"));
-            ctx.last_reply = Some(reply);
-            let ok = match (expect, reply) {
-                (ExpectReply::Ack, Reply::Ack { .. })
-                | (ExpectReply::AnyNack, Reply::Nack { .. }) => true,
-                (ExpectReply::Nack(want), Reply::Nack { reason, .. }) => *want == reason,
-                _ => false,
-            };
-            if !ok {
-                let got = match reply {
-                    Reply::Ack { .. } => "Ack".to_owned(),
-                    Reply::Nack { reason, .. } => format!("Nack({reason:?})"),
-                };
-                let want = match expect {
-                    ExpectReply::Ack => "Ack".to_owned(),
-                    ExpectReply::AnyNack => "a Nack".to_owned(),
-                    ExpectReply::Nack(r) => format!("Nack({r:?})"),
-                };
-                return Err(Stop::Fail(format!(
-                    "{at}: {shown} was answered with {got}; expected {want}"
-                )));
-            }
-            if let Some(problem) = late(&reply) {
-                return Err(Stop::Fail(format!("{at}: {shown}: {problem}")));
-            }
+            check_reply(ctx, step, &shown, *expect, reply)?;
+        }
+        Action::SendFrame {
+            msg_type,
+            payload,
+            expect,
+        } => {
+            let shown = format!(
+                "a frame of type {msg_type:#04x} with payload {}",
+                hex::encode(payload)
+            );
+            let reply = ctx
+                .session
+                .command_frame(*msg_type, payload)
+                .await
+                .map_err(|e| from_session(e, step))?;
+            check_reply(ctx, step, &shown, *expect, reply)?;
+        }
+        Action::ResendLast { expect } => {
+            let reply = ctx
+                .session
+                .resend_last()
+                .await
+                .map_err(|e| from_session(e, step))?;
+            check_reply(
+                ctx,
+                step,
+                "the last command, resent with its sequence number",
+                *expect,
+                reply,
+            )?;
         }
         Action::Await {
             message_type,
@@ -801,6 +807,42 @@ async fn run_step(ctx: &mut Ctx, step: &Step) -> Result<(), Stop> {
                 return Err(Stop::Fail(format!("{at}: {text}")));
             }
         }
+    }
+    Ok(())
+}
+
+/// Checks an answer against what the step expects, and the deadline.
+fn check_reply(
+    ctx: &mut Ctx,
+    step: &Step,
+    shown: &str,
+    expect: ExpectReply,
+    reply: Reply,
+) -> Result<(), Stop> {
+    let at = &step.location;
+    ctx.log.push(format!("send {shown}: {reply:?}"));
+    ctx.last_reply = Some(reply);
+    let ok = match (expect, reply) {
+        (ExpectReply::Ack, Reply::Ack { .. }) | (ExpectReply::AnyNack, Reply::Nack { .. }) => true,
+        (ExpectReply::Nack(want), Reply::Nack { reason, .. }) => want == reason,
+        _ => false,
+    };
+    if !ok {
+        let got = match reply {
+            Reply::Ack { .. } => "Ack".to_owned(),
+            Reply::Nack { reason, .. } => format!("Nack({reason:?})"),
+        };
+        let want = match expect {
+            ExpectReply::Ack => "Ack".to_owned(),
+            ExpectReply::AnyNack => "a Nack".to_owned(),
+            ExpectReply::Nack(r) => format!("Nack({r:?})"),
+        };
+        return Err(Stop::Fail(format!(
+            "{at}: {shown} was answered with {got}; expected {want}"
+        )));
+    }
+    if let Some(problem) = late(&reply) {
+        return Err(Stop::Fail(format!("{at}: {shown}: {problem}")));
     }
     Ok(())
 }

@@ -20,6 +20,14 @@
 //! ]
 //! ```
 //!
+//! Steps: `send` (a message, with `expect = "ack" | "nack" | "nack:REASON"`
+//! and `allow_out_of_limits`), `send_frame` (any type code and hex payload,
+//! for unknown and malformed commands), `resend_last` (the previous command
+//! with its sequence number), `await` (a message type, `where` its fields
+//! have values, `within_ms`), `refute` (`for_ms`), `wait_ms` (heartbeating),
+//! `silent_ms` (nothing sent), `env` (the mock's environment channel) and
+//! `measure` (a [`Quantity`] over `over_ms`, held to a `limit`).
+//!
 //! Values written `"${…}"` are filled in from the pen's declared
 //! capabilities when the test runs (see [`Vars`]); a sum or difference of
 //! names and numbers is allowed (`"${depth_max + depth_step}"`). Everything
@@ -136,6 +144,23 @@ pub enum Action {
         expect: ExpectReply,
         /// Send even if outside the pen's declared limits.
         allow_out_of_limits: bool,
+    },
+    /// Send a frame of any type code and payload (with a sound CRC and the
+    /// next sequence number) and check its answer: for unknown and
+    /// malformed commands.
+    SendFrame {
+        /// The type code.
+        msg_type: u8,
+        /// The payload bytes.
+        payload: Vec<u8>,
+        /// The answer it must get.
+        expect: ExpectReply,
+    },
+    /// Send the previous command again with the same sequence number, as
+    /// after a lost answer, and check its answer.
+    ResendLast {
+        /// The answer it must get.
+        expect: ExpectReply,
     },
     /// Wait for a message of a type, whose fields match `filter`.
     Await {
@@ -423,6 +448,8 @@ pub fn shipped_suite_dir() -> PathBuf {
 
 const ACTIONS: &[&str] = &[
     "send",
+    "send_frame",
+    "resend_last",
     "await",
     "refute",
     "wait_ms",
@@ -449,6 +476,8 @@ fn parse_action(table: &toml::Table) -> Result<Action, String> {
     };
     let allowed: &[&str] = match action {
         "send" => &["send", "expect", "allow_out_of_limits"],
+        "send_frame" => &["send_frame", "expect"],
+        "resend_last" => &["resend_last", "expect"],
         "await" => &["await", "where", "within_ms"],
         "refute" => &["refute", "for_ms"],
         "measure" => &[
@@ -468,19 +497,18 @@ fn parse_action(table: &toml::Table) -> Result<Action, String> {
         ));
     }
     let get = |key: &str| table.get(key).cloned();
+    let expect = || match table.get("expect") {
+        None => Ok(ExpectReply::Ack),
+        Some(toml::Value::String(s)) => parse_expect(s),
+        Some(other) => Err(format!(
+            "`expect` is a string (\"ack\", \"nack\" or \"nack:REASON\"), not {other}"
+        )),
+    };
     let ms = |key: &str, default: i64| get(key).unwrap_or(toml::Value::Integer(default));
     Ok(match action {
         "send" => Action::Send {
             message: table["send"].clone(),
-            expect: match get("expect") {
-                None => ExpectReply::Ack,
-                Some(toml::Value::String(s)) => parse_expect(&s)?,
-                Some(other) => {
-                    return Err(format!(
-                        "`expect` is a string (\"ack\", \"nack\" or \"nack:REASON\"), not {other}"
-                    ));
-                }
-            },
+            expect: expect()?,
             allow_out_of_limits: match get("allow_out_of_limits") {
                 None => false,
                 Some(toml::Value::Boolean(b)) => b,
@@ -490,6 +518,41 @@ fn parse_action(table: &toml::Table) -> Result<Action, String> {
                     ));
                 }
             },
+        },
+        "send_frame" => {
+            let frame = table["send_frame"]
+                .as_table()
+                .ok_or("`send_frame` is a table: { type = 126, payload = \"0102\" }")?;
+            let msg_type = match frame.get("type") {
+                Some(toml::Value::Integer(t)) => {
+                    u8::try_from(*t).map_err(|_| format!("`type` {t} is not a byte"))?
+                }
+                _ => return Err("`send_frame` needs `type`, a byte".into()),
+            };
+            let payload = match frame.get("payload") {
+                None => Vec::new(),
+                Some(toml::Value::String(h)) => {
+                    hex::decode(h).map_err(|e| format!("`payload` is not hex: {e}"))?
+                }
+                Some(other) => return Err(format!("`payload` is a hex string, not {other}")),
+            };
+            if let Some(extra) = frame
+                .keys()
+                .find(|k| !["type", "payload"].contains(&k.as_str()))
+            {
+                return Err(format!(
+                    "unknown key `{extra}` in `send_frame`; it takes type, payload"
+                ));
+            }
+            Action::SendFrame {
+                msg_type,
+                payload,
+                expect: expect()?,
+            }
+        }
+        "resend_last" => match table["resend_last"] {
+            toml::Value::Boolean(true) => Action::ResendLast { expect: expect()? },
+            _ => return Err("`resend_last` is `true`".into()),
         },
         "await" => Action::Await {
             message_type: message_type(&table["await"])?,
@@ -745,6 +808,7 @@ fn check_templates(action: &Action, sweep: Option<Sweep>) -> Result<(), String> 
         }
     };
     match action {
+        Action::SendFrame { .. } | Action::ResendLast { .. } => {}
         Action::Send { message, .. } => {
             let _: Message = vars
                 .fill(message)?
@@ -908,6 +972,15 @@ steps = [
         assert!(e.contains("an empty limit passes anything"), "{e}");
         let e = error(&GOOD.replace("id = \"beyond\"", "id = \"settles\""));
         assert!(e.contains("used twice"), "{e}");
+        let e = error(&GOOD.replace("{ send = \"start\" }", "{ send_frame = { type = 300 } }"));
+        assert!(e.contains("`type` 300 is not a byte"), "{e}");
+        let e = error(&GOOD.replace(
+            "{ send = \"start\" }",
+            "{ send_frame = { type = 4, payload = \"zz\" } }",
+        ));
+        assert!(e.contains("`payload` is not hex"), "{e}");
+        let e = error(&GOOD.replace("{ send = \"start\" }", "{ resend_last = false }"));
+        assert!(e.contains("`resend_last` is `true`"), "{e}");
     }
 
     #[test]

@@ -10,7 +10,8 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use penlab_protocol::MAX_WIRE_FRAME;
-use penlab_protocol::codec::{DecodeError, Decoder, encode_packet};
+use penlab_protocol::codec::{DecodeError, Decoder, encode_frame, encode_packet};
+use penlab_protocol::frame::{Frame, FrameRepr};
 use penlab_protocol::message::{
     Capabilities, Direction, Hello, Identity, Message, MessageType, NackReason, Packet, Status,
 };
@@ -110,8 +111,8 @@ pub enum SessionError {
     /// No `Ack` or `Nack` after every retransmission.
     #[error("no answer to {command} (seq {seq}) after {attempts} attempt(s) of {deadline:?} each")]
     NoReply {
-        /// The command.
-        command: MessageType,
+        /// The command's name (or type code, when unknown).
+        command: String,
         /// Its sequence number.
         seq: u16,
         /// Times it was sent.
@@ -179,6 +180,8 @@ pub struct Session<L> {
     stats: LinkStats,
     /// Limits known before this session's handshake (from an earlier one).
     known_limits: Option<Capabilities>,
+    /// The last command sent: type code, sequence number, wire bytes.
+    last_command: Option<(u8, u16, Vec<u8>)>,
 }
 
 impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
@@ -202,6 +205,7 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
             closed: false,
             stats: LinkStats::default(),
             known_limits: None,
+            last_command: None,
         }
     }
 
@@ -329,10 +333,50 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
     }
 
     async fn command_unchecked(&mut self, message: Message) -> Result<Reply, SessionError> {
-        let command = message.msg_type();
+        let code = message.msg_type().code();
         let seq = self.seq.next_seq();
-        let wire = encode(seq, message);
+        self.exchange(code, seq, encode(seq, message)).await
+    }
+
+    /// Sends a frame of any type code and payload, with a sound CRC and the
+    /// next sequence number, and waits for its answer: for tests of how a
+    /// pen treats unknown or malformed commands.
+    pub async fn command_frame(
+        &mut self,
+        msg_type: u8,
+        payload: &[u8],
+    ) -> Result<Reply, SessionError> {
+        let seq = self.seq.next_seq();
+        let len = FrameRepr::buffer_len(payload.len());
+        if len > penlab_protocol::MAX_FRAME {
+            return Err(SessionError::Io(std::io::Error::other(format!(
+                "a payload of {} bytes does not fit a frame",
+                payload.len()
+            ))));
+        }
+        let mut raw = vec![0u8; len];
+        let mut frame = Frame::new_unchecked(&mut raw[..]);
+        frame.payload_mut().copy_from_slice(payload);
+        FrameRepr { msg_type, seq }.emit(&mut frame);
+        let mut wire = vec![0u8; MAX_WIRE_FRAME];
+        let n = encode_frame(&raw, &mut wire)
+            .map_err(|e| SessionError::Io(std::io::Error::other(e)))?;
+        wire.truncate(n);
+        self.exchange(msg_type, seq, wire).await
+    }
+
+    /// Sends the last command again, byte for byte (same sequence number),
+    /// as a host does after a lost answer, and waits for its answer.
+    pub async fn resend_last(&mut self) -> Result<Reply, SessionError> {
+        let (code, seq, wire) = self.last_command.clone().ok_or(SessionError::NotOpen)?;
+        self.exchange(code, seq, wire).await
+    }
+
+    /// Writes `wire` (a command of type `code` numbered `seq`) and waits for
+    /// the Ack or Nack that names `seq`, retransmitting on the deadline.
+    async fn exchange(&mut self, code: u8, seq: u16, wire: Vec<u8>) -> Result<Reply, SessionError> {
         let sent = Instant::now();
+        self.last_command = Some((code, seq, wire.clone()));
         for attempt in 0..=self.options.retransmissions {
             self.write(&wire).await?;
             let deadline = Instant::now() + self.options.ack_deadline;
@@ -362,7 +406,8 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
             }
         }
         Err(SessionError::NoReply {
-            command,
+            command: MessageType::from_code(code)
+                .map_or_else(|| format!("type {code:#04x}"), |t| t.name().to_owned()),
             seq,
             attempts: self.options.retransmissions + 1,
             deadline: self.options.ack_deadline,
