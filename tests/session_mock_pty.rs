@@ -2,8 +2,10 @@
 //! its own process) over a pseudo-terminal opened with tokio-serial: the
 //! same code path as a pen on /dev/ttyACM0.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::MockPen;
+
 use std::time::Duration;
 
 use penlab_harness::session::{Reply, Session, SessionError, SessionOptions};
@@ -11,31 +13,6 @@ use penlab_protocol::message::{
     DeviceState, FaultCode, Message, NackReason, Packet, SetDepth, SetRate,
 };
 use tokio_serial::{SerialPortBuilderExt, SerialStream};
-
-/// A mock pen process, killed when dropped.
-struct MockPen(Child);
-
-impl Drop for MockPen {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn mock(profile: &str) -> (MockPen, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_penlab"))
-        .args(["mock", "--profile", profile, "--pty", "--seed", "3"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("penlab mock starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let path = line.trim().to_owned();
-    assert!(path.starts_with("/dev/pts/"), "{line:?}");
-    (MockPen(child), path)
-}
 
 fn open(path: &str) -> Session<SerialStream> {
     let port = tokio_serial::new(path, 115_200)
@@ -52,8 +29,8 @@ fn open(path: &str) -> Session<SerialStream> {
 
 #[tokio::test]
 async fn a_session_with_the_mock_over_a_pty() {
-    let (_pen, path) = mock("dermapen4-like");
-    let mut s = open(&path);
+    let pen = MockPen::start("dermapen4-like");
+    let mut s = open(&pen.port);
     let h = s.open().await.expect("handshake").clone();
     assert_eq!(h.identity.protocol_major, 1);
     assert_eq!(h.status.state, DeviceState::Idle);
@@ -127,8 +104,8 @@ async fn a_session_with_the_mock_over_a_pty() {
 
 #[tokio::test]
 async fn a_pen_that_goes_away_is_a_disconnection() {
-    let (pen, path) = mock("skinpen-like");
-    let mut s = open(&path);
+    let pen = MockPen::start("skinpen-like");
+    let mut s = open(&pen.port);
     s.open().await.expect("handshake");
     drop(pen); // the process dies: the PTY closes
     let mut result = Ok(Reply::Ack {

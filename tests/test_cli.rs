@@ -4,11 +4,9 @@
 
 mod common;
 
-use common::{penlab, scratch};
+use common::{MockPen, penlab, scratch};
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 fn suite(name: &str) -> String {
     format!("{}/harness/conformance/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -121,60 +119,38 @@ fn usage_and_infrastructure_problems_exit_2() {
 #[test]
 fn a_pen_on_a_serial_port() {
     // The mock behind a PTY is opened exactly as /dev/ttyACM0 would be.
-    let mut mock = Command::new(env!("CARGO_BIN_EXE_penlab"))
-        .args(["mock", "--profile", "exceed-like", "--pty"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(mock.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let port = line.trim().to_owned();
-    let (code, out, err) = penlab(&["test", "--port", &port, &suite("handshake.toml")]);
-    let _ = mock.kill();
-    let _ = mock.wait();
+    let pen = MockPen::start("exceed-like");
+    let (code, out, err) = penlab(&["test", "--port", &pen.port, &suite("handshake.toml")]);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains(&format!("{port} (penlab-mock-6")), "{out}");
+    assert!(
+        out.contains(&format!("{} (penlab-mock-6", pen.port)),
+        "{out}"
+    );
     assert!(out.contains("3 passed, 0 failed"), "{out}");
 }
 
 #[test]
 fn a_bench_of_pens_runs_at_once() {
-    let mut mocks = Vec::new();
-    let mut ports = Vec::new();
-    for profile in ["skinpen-like", "dermapen4-like"] {
-        let mut mock = Command::new(env!("CARGO_BIN_EXE_penlab"))
-            .args(["mock", "--profile", profile, "--pty"])
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(mock.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        ports.push(line.trim().to_owned());
-        mocks.push(mock);
-    }
+    let pens = [
+        MockPen::start("skinpen-like"),
+        MockPen::start("dermapen4-like"),
+    ];
+    let ports: Vec<&str> = pens.iter().map(|p| p.port.as_str()).collect();
     let dir = scratch("bench");
     let junit = dir.join("junit.xml");
     let commands = suite("commands.toml");
     let (code, out, err) = penlab(&[
         "test",
         "--port",
-        &ports[0],
+        ports[0],
         "--port",
-        &ports[1],
+        ports[1],
         "--junit",
         junit.to_str().unwrap(),
         &commands,
         "--tag",
         "safety",
     ]);
-    for mut m in mocks {
-        let _ = m.kill();
-        let _ = m.wait();
-    }
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains(&format!("[{}] PASS", ports[0]))

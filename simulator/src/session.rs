@@ -125,6 +125,21 @@ struct Stroke {
     direction: Option<Vec2>,
 }
 
+impl Stroke {
+    /// A stroke that begins at time `t`, at `uv` (position `at`).
+    fn starting(t: f64, uv: Vec2, at: Vec3) -> Self {
+        Stroke {
+            start_t: t,
+            last_t: t,
+            length_mm: 0.0,
+            anchor_uv: uv,
+            last_uv: uv,
+            last_position: at,
+            direction: None,
+        }
+    }
+}
+
 impl PassStats {
     fn new(cells: u32, zones: usize) -> Self {
         Self {
@@ -179,15 +194,7 @@ impl PassStats {
     fn contact(&mut self, surface: &Surface, t: f64, uv: Vec2, at: Vec3) {
         let scale = surface.mm_per_uv;
         let Some(mut s) = self.current else {
-            self.current = Some(Stroke {
-                start_t: t,
-                last_t: t,
-                length_mm: 0.0,
-                anchor_uv: uv,
-                last_uv: uv,
-                last_position: at,
-                direction: None,
-            });
+            self.current = Some(Stroke::starting(t, uv, at));
             return;
         };
         // Speed and length along the skin in 3D; directions and regions in UV.
@@ -206,15 +213,7 @@ impl PassStats {
                 // The corner starts a new stroke from here.
                 self.current = Some(s);
                 self.end_stroke();
-                self.current = Some(Stroke {
-                    start_t: t,
-                    last_t: t,
-                    length_mm: 0.0,
-                    anchor_uv: uv,
-                    last_uv: uv,
-                    last_position: at,
-                    direction: None,
-                });
+                self.current = Some(Stroke::starting(t, uv, at));
                 return;
             }
             self.visit(surface, (s.anchor_uv + uv) * 0.5, dir, len);

@@ -27,3 +27,36 @@ pub fn scratch(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// A `penlab mock --pty` process, killed when dropped.
+pub struct MockPen {
+    child: std::process::Child,
+    /// The PTY path it serves.
+    pub port: String,
+}
+
+impl MockPen {
+    /// Starts `penlab mock --profile PROFILE --pty` and reads its PTY path.
+    pub fn start(profile: &str) -> MockPen {
+        use std::io::{BufRead, BufReader};
+        let mut child = Command::new(env!("CARGO_BIN_EXE_penlab"))
+            .args(["mock", "--profile", profile, "--pty", "--seed", "3"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("penlab mock starts");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut line)
+            .expect("a line");
+        let port = line.trim().to_owned();
+        assert!(port.starts_with("/dev/pts/"), "{line:?}");
+        MockPen { child, port }
+    }
+}
+
+impl Drop for MockPen {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
