@@ -327,6 +327,17 @@ async fn cartridge_lifecycle_and_reuse_lockout() {
 
 /// Runs, raises `code` through `cause`, checks the latch, removes the cause
 /// with `cure`, and checks that `Stop` clears it.
+/// The cycle for a fault injected through the environment channel and
+/// cleared the same way.
+async fn injected_fault_cycle(code: FaultCode) {
+    critical_fault_cycle(
+        code,
+        vec![EnvCommand::InjectFault { code }],
+        vec![EnvCommand::ClearFault { code }],
+    )
+    .await;
+}
+
 async fn critical_fault_cycle(code: FaultCode, cause: Vec<EnvCommand>, cure: Vec<EnvCommand>) {
     let (mut host, env, _task) = spawn_duplex(config("skinpen-like"));
     host.hello().await;
@@ -392,30 +403,12 @@ async fn critical_fault_cycle(code: FaultCode, cause: Vec<EnvCommand>, cure: Vec
 
 #[tokio::test(start_paused = true)]
 async fn motor_stall() {
-    critical_fault_cycle(
-        FaultCode::MotorStall,
-        vec![EnvCommand::InjectFault {
-            code: FaultCode::MotorStall,
-        }],
-        vec![EnvCommand::ClearFault {
-            code: FaultCode::MotorStall,
-        }],
-    )
-    .await;
+    injected_fault_cycle(FaultCode::MotorStall).await;
 }
 
 #[tokio::test(start_paused = true)]
 async fn over_current_injected_and_from_force() {
-    critical_fault_cycle(
-        FaultCode::OverCurrent,
-        vec![EnvCommand::InjectFault {
-            code: FaultCode::OverCurrent,
-        }],
-        vec![EnvCommand::ClearFault {
-            code: FaultCode::OverCurrent,
-        }],
-    )
-    .await;
+    injected_fault_cycle(FaultCode::OverCurrent).await;
     // Pressing too hard: the current model goes past max_current_ma. The
     // cause is gone once the motor stops, so Stop clears it.
     critical_fault_cycle(
@@ -428,16 +421,7 @@ async fn over_current_injected_and_from_force() {
 
 #[tokio::test(start_paused = true)]
 async fn over_temperature_clears_only_once_cooled() {
-    critical_fault_cycle(
-        FaultCode::OverTemperature,
-        vec![EnvCommand::InjectFault {
-            code: FaultCode::OverTemperature,
-        }],
-        vec![EnvCommand::ClearFault {
-            code: FaultCode::OverTemperature,
-        }],
-    )
-    .await;
+    injected_fault_cycle(FaultCode::OverTemperature).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -470,16 +454,7 @@ async fn hot_motor_keeps_the_fault_until_it_cools() {
 
 #[tokio::test(start_paused = true)]
 async fn depth_drive_jam() {
-    critical_fault_cycle(
-        FaultCode::DepthDriveJam,
-        vec![EnvCommand::InjectFault {
-            code: FaultCode::DepthDriveJam,
-        }],
-        vec![EnvCommand::ClearFault {
-            code: FaultCode::DepthDriveJam,
-        }],
-    )
-    .await;
+    injected_fault_cycle(FaultCode::DepthDriveJam).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -490,16 +465,7 @@ async fn cartridge_removed_while_running() {
         vec![],
     )
     .await;
-    critical_fault_cycle(
-        FaultCode::CartridgeRemovedWhileRunning,
-        vec![EnvCommand::InjectFault {
-            code: FaultCode::CartridgeRemovedWhileRunning,
-        }],
-        vec![EnvCommand::ClearFault {
-            code: FaultCode::CartridgeRemovedWhileRunning,
-        }],
-    )
-    .await;
+    injected_fault_cycle(FaultCode::CartridgeRemovedWhileRunning).await;
 }
 
 #[tokio::test(start_paused = true)]

@@ -739,29 +739,19 @@ async fn run_step(ctx: &mut Ctx, step: &Step) -> Result<(), Stop> {
                 )));
             }
         }
-        Action::Wait(v) => {
+        Action::Wait(v) | Action::Silent(v) => {
+            // Silent: not even heartbeats, as a host that has gone quiet.
+            let quiet = matches!(step.action, Action::Silent(_));
             let d = ms(ctx, step, v)?;
-            let events = ctx
-                .session
-                .idle(d)
-                .await
-                .map_err(|e| from_session(e, step))?;
+            let events = if quiet {
+                ctx.session.silent(d).await
+            } else {
+                ctx.session.idle(d).await
+            }
+            .map_err(|e| from_session(e, step))?;
+            let what = if quiet { "silent for" } else { "waited" };
             ctx.log.push(format!(
-                "waited {} ms: {} frame(s) from the pen",
-                d.as_millis(),
-                events.len()
-            ));
-            ctx.backlog.extend(events);
-        }
-        Action::Silent(v) => {
-            let d = ms(ctx, step, v)?;
-            let events = ctx
-                .session
-                .silent(d)
-                .await
-                .map_err(|e| from_session(e, step))?;
-            ctx.log.push(format!(
-                "silent for {} ms: {} frame(s) from the pen",
+                "{what} {} ms: {} frame(s) from the pen",
                 d.as_millis(),
                 events.len()
             ));
