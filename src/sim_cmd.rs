@@ -1,5 +1,7 @@
-//! `penlab sim`: the coverage simulator. Only headless runs exist so far:
-//! a script in, a JSON report and a heatmap PNG out.
+//! `penlab sim`: the coverage simulator. With a display it opens the 3D
+//! view on a pen (the built-in mock unless `--port` names a real one);
+//! `--headless` runs a script with no window or GPU: a JSON report and a
+//! heatmap PNG out.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,12 +17,56 @@ use penlab_simulator::surfaces::BUILTIN_SURFACES;
 /// Options of `penlab sim`.
 #[derive(Debug, Args)]
 pub struct SimArgs {
-    /// Run without a window or GPU (the only mode for now).
+    /// Run without a window or GPU: the script's report and heatmap only.
     #[arg(long)]
     headless: bool,
-    /// Script to run (TOML; see simulator/README.md).
+    /// Script to run (TOML; see simulator/README.md). In the 3D view the
+    /// tool plays it in real time as a demonstration.
     #[arg(long, value_name = "FILE")]
     script: Option<PathBuf>,
+    /// The pen on this serial port (e.g. /dev/ttyACM0) instead of the
+    /// built-in mock.
+    #[arg(long, value_name = "PATH", conflicts_with_all = ["mock", "no_pen"])]
+    port: Option<String>,
+    /// Baud rate of `--port` (USB CDC pens ignore it; UART bridges need it).
+    #[arg(long, default_value_t = 115_200, value_name = "BAUD")]
+    baud: u32,
+    /// Built-in mock pen profile (skinpen-like, dermapen4-like, exceed-like) or a profile file.
+    #[arg(long, value_name = "PROFILE", default_value = "skinpen-like")]
+    mock: String,
+    /// No pen at all: a pen tool strikes by itself at its rate.
+    #[arg(long)]
+    no_pen: bool,
+    /// Seed of the mock pen's physics.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    seed: u64,
+    /// Depth to set on the pen, mm (default: the script's, else 0.5).
+    #[arg(long, value_name = "MM")]
+    depth: Option<f32>,
+    /// Rate to set on the pen, Hz (default: the tool's).
+    #[arg(long, value_name = "HZ")]
+    rate: Option<f32>,
+    /// Contact force while pressing, N (default: the tool's full-contact force).
+    #[arg(long, value_name = "N")]
+    force: Option<f32>,
+    /// Play a recorded session (JSON lines) in the 3D view.
+    #[arg(long, value_name = "FILE", conflicts_with = "script")]
+    replay: Option<PathBuf>,
+    /// Speed of a demonstration or replay (1 = real time).
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    speed: f64,
+    /// Record the session (poses and strikes, JSON lines) to this file.
+    #[arg(long, value_name = "FILE")]
+    record: Option<PathBuf>,
+    /// Quit the 3D view after this many seconds.
+    #[arg(long, value_name = "S")]
+    quit_after: Option<f64>,
+    /// With --quit-after: save a screenshot of the window here first.
+    #[arg(long, value_name = "FILE", requires = "quit_after")]
+    screenshot: Option<PathBuf>,
+    /// Where the view's screenshots, exports and recordings go.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    export_dir: PathBuf,
     /// Write the metrics as JSON here.
     #[arg(long, value_name = "FILE")]
     report: Option<PathBuf>,
@@ -42,10 +88,7 @@ pub struct SimArgs {
 /// Runs `penlab sim`.
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     if !args.headless {
-        bail!(
-            "the 3D view is not built yet (it arrives with the Bevy view); \
-             run `penlab sim --headless --script FILE` for a report and heatmap"
-        );
+        return run_view(args);
     }
     let Some(script_path) = &args.script else {
         bail!("--headless needs --script FILE (examples in simulator/scripts/)");
@@ -78,6 +121,168 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         }
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+#[cfg(not(feature = "view"))]
+fn run_view(_args: SimArgs) -> anyhow::Result<ExitCode> {
+    bail!(
+        "this penlab was built without the 3D view (cargo feature `view`); \
+         run `penlab sim --headless --script FILE` for a report and heatmap, \
+         or rebuild with the default features"
+    )
+}
+
+#[cfg(feature = "view")]
+fn run_view(args: SimArgs) -> anyhow::Result<ExitCode> {
+    let options = view_options(&args)?;
+    penlab_view::run_window(options)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The view's settings from the command line: the practice pad and a
+/// 14-needle pen on the built-in mock unless told otherwise.
+#[cfg(feature = "view")]
+pub fn view_options(args: &SimArgs) -> anyhow::Result<penlab_view::ViewOptions> {
+    use std::sync::Arc;
+
+    use penlab_live::link::PenSource;
+    use penlab_simulator::metrics::MetricsConfig;
+    use penlab_simulator::surfaces::{self, ZoneLimits};
+    use penlab_simulator::tool::{ToolKind, ToolProfiles};
+    use penlab_view::{Demo, DemoStrikes, ViewOptions};
+
+    if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 1000.0) {
+        bail!("--speed must be above 0 and at most 1000");
+    }
+    let pen = if args.no_pen {
+        None
+    } else if let Some(path) = &args.port {
+        Some(PenSource::Port {
+            path: path.clone(),
+            baud: args.baud,
+        })
+    } else {
+        let profile = penlab_firmware_mock::profile::Profile::load(&args.mock)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        Some(PenSource::Mock {
+            profile: Box::new(profile),
+            seed: args.seed,
+        })
+    };
+    let mock_needles = match &pen {
+        Some(PenSource::Mock { profile, .. }) => Some(profile.cartridge.needle_count),
+        _ => None,
+    };
+    let (surface, tool, metrics, mut depth, rate, events, pass_cells) = match &args.script {
+        Some(path) => {
+            let mut script = Script::load(path)?;
+            apply_overrides(&mut script, args)?;
+            let surface = Arc::new(script.surface()?);
+            let tool = Arc::new(script.tool()?);
+            let events = script.events(&surface, &tool)?;
+            let rate = match script.strike_source(&tool) {
+                penlab_simulator::session::StrikeSource::Rate(hz) => Some(hz),
+                _ => None,
+            };
+            let s = &script.spec;
+            (
+                surface,
+                tool,
+                s.metrics.clone(),
+                s.settings.depth_mm,
+                rate,
+                Some(events),
+                s.settings.pass_cells,
+            )
+        }
+        None => {
+            let limits = ZoneLimits::shipped()?;
+            let name = args.surface.as_deref().unwrap_or("flat-pad");
+            let grid = args.grid.unwrap_or(512);
+            let surface = if BUILTIN_SURFACES.contains(&name) {
+                surfaces::builtin(name, &limits, grid)?
+            } else {
+                let mut script = Script::parse(
+                    Path::new("<command line>"),
+                    "[surface]\nbuiltin = \"flat-pad\"\n[tool]\nprofile = \"pen-14\"\n",
+                )?;
+                apply_overrides(&mut script, args)?;
+                script.surface()?
+            };
+            let profiles = ToolProfiles::shipped()?;
+            // The coverage tool matches the mock's cartridge unless named.
+            let default_tool = mock_needles
+                .map(|n| format!("pen-{n}"))
+                .filter(|name| profiles.tool(name).is_ok())
+                .unwrap_or_else(|| "pen-14".into());
+            let tool = profiles.tool(args.tool.as_deref().unwrap_or(&default_tool))?;
+            (
+                Arc::new(surface),
+                Arc::new(tool),
+                MetricsConfig::default(),
+                0.5,
+                None,
+                None,
+                4,
+            )
+        }
+    };
+    if let Some(d) = args.depth {
+        depth = d;
+    }
+    let pen_tool = tool.profile.kind == ToolKind::Pen;
+    let demo = match (&args.replay, events) {
+        (Some(path), _) => {
+            let mut events = Vec::new();
+            penlab_simulator::script::replay_file(path, &mut events)?;
+            Some(Demo {
+                events,
+                strikes: DemoStrikes::Recorded,
+                speed: args.speed,
+                name: path.display().to_string(),
+            })
+        }
+        (None, Some(events)) => Some(Demo {
+            events,
+            strikes: match (pen_tool, &pen, rate) {
+                (true, Some(_), _) => DemoStrikes::Pen,
+                (true, None, Some(hz)) => DemoStrikes::Rate(hz),
+                (true, None, None) => {
+                    DemoStrikes::Rate(f64::from(tool.profile.rate_hz.unwrap_or(100.0)))
+                }
+                (false, _, _) => DemoStrikes::Recorded,
+            },
+            speed: args.speed,
+            name: args
+                .script
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        }),
+        (None, None) => None,
+    };
+    let force_n = args.force.unwrap_or(tool.profile.full_contact_force_n);
+    if !(force_n.is_finite() && force_n > 0.0 && force_n <= 50.0) {
+        bail!("--force must be above 0 and at most 50 N");
+    }
+    if !(depth.is_finite() && (0.0..=5.0).contains(&depth)) {
+        bail!("--depth must be within 0 to 5 mm");
+    }
+    Ok(ViewOptions {
+        surface,
+        tool,
+        metrics,
+        pass_cells,
+        pen: if pen_tool { pen } else { None },
+        depth_mm: depth,
+        rate_hz: args.rate,
+        force_n,
+        demo,
+        record: args.record.clone(),
+        screenshot: args.screenshot.clone(),
+        quit_after_s: args.quit_after,
+        export_dir: args.export_dir.clone(),
+    })
 }
 
 fn apply_overrides(script: &mut Script, args: &SimArgs) -> anyhow::Result<()> {

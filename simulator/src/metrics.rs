@@ -15,7 +15,7 @@ use crate::report::{
     Report, ZoneDepthReport,
 };
 use crate::session::{DEPTH_BIN_MM, DIRECTION_BIN_DEG, Session};
-use crate::surface::NO_ZONE;
+use crate::surface::{NO_ZONE, Surface};
 
 /// Relative tolerance at the class thresholds (texel areas are f32).
 const BAND_EPS: f64 = 1e-6;
@@ -138,13 +138,10 @@ fn window_sum(s: &[f64], w: usize, x0: usize, y0: usize, x1: usize, y1: usize) -
     s[y1 * stride + x1] - s[y0 * stride + x1] - s[y1 * stride + x0] + s[y0 * stride + x0]
 }
 
-/// Computes the metrics of a session as it stands (live or at the end).
-pub fn analyse(session: &Session, config: &MetricsConfig) -> Result<Analysis> {
-    config.validate()?;
-    let surface = session.surface();
+/// Which texels make up the treatment area: covered by the mesh, in a
+/// selected zone and inside the configured UV ranges.
+pub fn treatment_mask(surface: &Surface, config: &MetricsConfig) -> Result<Vec<bool>> {
     let table = &surface.area;
-    let (w, h) = (table.width as usize, table.height as usize);
-    let n = w * h;
     let mut selected = vec![config.treatment_zones.is_empty(); surface.zones.len() + 1];
     for name in &config.treatment_zones {
         let i = surface.zone_index(name).ok_or_else(|| {
@@ -165,7 +162,7 @@ pub fn analyse(session: &Session, config: &MetricsConfig) -> Result<Analysis> {
         }
     };
     let in_range = |c: f32, r: [f64; 2]| (r[0]..=r[1]).contains(&f64::from(c));
-    let inside: Vec<bool> = (0..n)
+    Ok((0..table.area_cm2.len())
         .map(|i| {
             let uv = texel_uv(i as u32, table.width, table.height);
             table.area_cm2[i] > 0.0
@@ -173,7 +170,52 @@ pub fn analyse(session: &Session, config: &MetricsConfig) -> Result<Analysis> {
                 && in_range(uv.x, config.treatment_u)
                 && in_range(uv.y, config.treatment_v)
         })
-        .collect();
+        .collect())
+}
+
+/// Half the side of the density window in texels (the window is
+/// `2 × half + 1` texels square), from the mean texel size over `inside`.
+pub fn window_half_texels(surface: &Surface, inside: &[bool], config: &MetricsConfig) -> usize {
+    let table = &surface.area;
+    let (mut area_cm2, mut n) = (0.0f64, 0usize);
+    for (i, _) in inside.iter().enumerate().filter(|(_, in_)| **in_) {
+        area_cm2 += f64::from(table.area_cm2[i]);
+        n += 1;
+    }
+    let texel_mm = (area_cm2 * 100.0 / n.max(1) as f64).sqrt();
+    if texel_mm > 0.0 {
+        (config.window_mm / texel_mm / 2.0).round() as usize
+    } else {
+        0
+    }
+}
+
+/// The class of a window density `d`, punctures/cm², inside the treatment area.
+pub fn classify(d: f64, config: &MetricsConfig) -> Class {
+    let [lo, hi] = config.band_per_cm2;
+    // Band edges are inclusive; ε absorbs the f32 rounding of texel areas.
+    let (below, above) = (1.0 - BAND_EPS, 1.0 + BAND_EPS);
+    if d < config.gap_below_per_cm2 * below {
+        Class::Gap
+    } else if d < lo * below {
+        Class::Under
+    } else if d <= hi * above {
+        Class::InBand
+    } else if d <= config.hot_above_per_cm2 * above {
+        Class::Over
+    } else {
+        Class::Hot
+    }
+}
+
+/// Computes the metrics of a session as it stands (live or at the end).
+pub fn analyse(session: &Session, config: &MetricsConfig) -> Result<Analysis> {
+    config.validate()?;
+    let surface = session.surface();
+    let table = &surface.area;
+    let (w, h) = (table.width as usize, table.height as usize);
+    let n = w * h;
+    let inside = treatment_mask(surface, config)?;
     let texels = session.grid().texels();
     let area = |i: usize| {
         if inside[i] {
@@ -193,15 +235,8 @@ pub fn analyse(session: &Session, config: &MetricsConfig) -> Result<Analysis> {
     let s_count = summed(w, h, count);
     let treatment_cm2 = window_sum(&s_area, w, 0, 0, w, h);
     let in_treatment = window_sum(&s_count, w, 0, 0, w, h);
-    let inside_n = inside.iter().filter(|&&b| b).count().max(1);
-    let texel_mm = (treatment_cm2 * 100.0 / inside_n as f64).sqrt();
-    let half = if texel_mm > 0.0 {
-        (config.window_mm / texel_mm / 2.0).round() as usize
-    } else {
-        0
-    };
+    let half = window_half_texels(surface, &inside, config);
 
-    let [lo, hi] = config.band_per_cm2;
     let mut density = vec![0.0f32; n];
     let mut class = vec![Class::Outside; n];
     let mut areas = AreaSummary {
@@ -225,24 +260,14 @@ pub fn analyse(session: &Session, config: &MetricsConfig) -> Result<Analysis> {
             };
             density[i] = d as f32;
             let ta = area(i);
-            // Band edges are inclusive; ε absorbs the f32 rounding of texel areas.
-            let (below, above) = (1.0 - BAND_EPS, 1.0 + BAND_EPS);
-            let c = if d < config.gap_below_per_cm2 * below {
-                areas.gap_cm2 += ta;
-                Class::Gap
-            } else if d < lo * below {
-                areas.under_cm2 += ta;
-                Class::Under
-            } else if d <= hi * above {
-                areas.in_band_cm2 += ta;
-                Class::InBand
-            } else if d <= config.hot_above_per_cm2 * above {
-                areas.over_cm2 += ta;
-                Class::Over
-            } else {
-                areas.hot_cm2 += ta;
-                Class::Hot
-            };
+            let c = classify(d, config);
+            *match c {
+                Class::Gap => &mut areas.gap_cm2,
+                Class::Under => &mut areas.under_cm2,
+                Class::InBand => &mut areas.in_band_cm2,
+                Class::Over => &mut areas.over_cm2,
+                Class::Hot | Class::Outside => &mut areas.hot_cm2,
+            } += ta;
             class[i] = c;
             if d > 0.0 {
                 areas.treated_cm2 += ta;

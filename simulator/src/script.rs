@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Location, Result, read_text};
 use crate::metrics::MetricsConfig;
 use crate::pose::{Pose, orientation_facing};
-use crate::session::{Event, Session, StrikeSource};
+use crate::session::{Event, EventSink, Session, StrikeSource};
 use crate::surface::Surface;
 use crate::surfaces::{self, Units, ZoneLimit, ZoneLimits};
 use crate::tool::{Tool, ToolKind, ToolProfile, ToolProfiles};
@@ -405,28 +405,49 @@ impl Script {
     pub fn run(&self) -> Result<Session> {
         let surface = Arc::new(self.surface()?);
         let tool = Arc::new(self.tool()?);
-        let rate = self.rate_hz(&tool);
-        let source = match tool.profile.kind {
-            ToolKind::Pen => StrikeSource::Rate(f64::from(rate)),
-            ToolKind::Stamp | ToolKind::Roller => StrikeSource::Events,
-        };
+        let source = self.strike_source(&tool);
         let mut session = Session::new(
             surface.clone(),
             tool.clone(),
             source,
             self.spec.settings.pass_cells,
         );
+        self.drive(&surface, &tool, &mut session)?;
+        session.finish();
+        Ok(session)
+    }
+
+    /// The script's event stream for `surface` and `tool` (poses, stamp
+    /// presses, replayed strikes), for playing back in real time, as the
+    /// 3D view's demonstrations do.
+    pub fn events(&self, surface: &Surface, tool: &Tool) -> Result<Vec<Event>> {
+        let mut events = Vec::new();
+        self.drive(surface, tool, &mut events)?;
+        Ok(events)
+    }
+
+    /// Where a session for this script takes its strikes from: a pen
+    /// strikes at the script's rate, stamps and rollers by their events.
+    pub fn strike_source(&self, tool: &Tool) -> StrikeSource {
+        match tool.profile.kind {
+            ToolKind::Pen => StrikeSource::Rate(f64::from(self.rate_hz(tool))),
+            ToolKind::Stamp | ToolKind::Roller => StrikeSource::Events,
+        }
+    }
+
+    fn drive(&self, surface: &Surface, tool: &Tool, sink: &mut dyn EventSink) -> Result<()> {
+        let rate = self.rate_hz(tool);
+        let source = self.strike_source(tool);
         let mut driver = Driver {
             script: self,
-            surface: &surface,
-            tool: &tool,
+            surface,
+            tool,
             t: 0.0,
         };
         for pattern in &self.spec.pattern {
-            driver.pattern(pattern.get_ref(), &mut session, source, rate)?;
+            driver.pattern(pattern.get_ref(), sink, source, rate)?;
         }
-        session.finish();
-        Ok(session)
+        Ok(())
     }
 
     fn rate_hz(&self, tool: &Tool) -> f32 {
@@ -483,7 +504,7 @@ impl Driver<'_> {
     }
 
     /// Runs one stroke along a UV polyline at `speed` mm/s, lifting at its end.
-    fn stroke(&mut self, session: &mut Session, path: &[Vec2], speed: f32) {
+    fn stroke(&mut self, session: &mut dyn EventSink, path: &[Vec2], speed: f32) {
         if path.len() < 2 {
             return;
         }
@@ -527,7 +548,7 @@ impl Driver<'_> {
                 };
                 self.t = t0 + k as f64 * dt;
                 if let Some(pose) = self.pose(uv0.lerp(uv1, s), travel, force) {
-                    session.push_pose(pose);
+                    session.push_pose_event(pose);
                 }
                 k += 1;
                 next = k as f64 * step;
@@ -539,8 +560,8 @@ impl Driver<'_> {
         let travel = uv_end - pts[pts.len() - 2].0;
         self.t = t0 + along / f64::from(speed);
         if let Some(pose) = self.pose(uv_end, travel, force) {
-            session.push_pose(pose);
-            session.push_pose(Pose {
+            session.push_pose_event(pose);
+            session.push_pose_event(Pose {
                 force_n: 0.0,
                 ..pose
             });
@@ -548,19 +569,22 @@ impl Driver<'_> {
         self.t += f64::from(self.settings().transit_s);
     }
 
-    fn press(&mut self, session: &mut Session, uv: Vec2) {
+    fn press(&mut self, session: &mut dyn EventSink, uv: Vec2) {
         let force = self.force();
         if let Some(pose) = self.pose(uv, Vec2::Y, force) {
             let half = f64::from(self.settings().press_s) / 2.0;
-            session.push_pose(Pose {
+            session.push_pose_event(Pose {
                 force_n: 0.0,
                 ..pose
             });
             self.t += half;
             let pressed = Pose { t: self.t, ..pose };
-            session.push_pose(pressed);
-            session.push_strike(self.t);
-            session.push_pose(Pose {
+            session.push_pose_event(pressed);
+            session.push(&Event::Strike {
+                t: self.t,
+                depth_mm: None,
+            });
+            session.push_pose_event(Pose {
                 force_n: 0.0,
                 ..pressed
             });
@@ -597,7 +621,7 @@ impl Driver<'_> {
         out
     }
 
-    fn raster(&mut self, session: &mut Session, lines: &Pattern, along: Along) {
+    fn raster(&mut self, session: &mut dyn EventSink, lines: &Pattern, along: Along) {
         let set = self.lines(lines, along);
         if self.tool.profile.kind == ToolKind::Stamp {
             // A stamp is pressed along the lines at the same spacing.
@@ -620,7 +644,7 @@ impl Driver<'_> {
         }
     }
 
-    fn circles(&mut self, session: &mut Session, lines: &Pattern, radius_mm: f32) {
+    fn circles(&mut self, session: &mut dyn EventSink, lines: &Pattern, radius_mm: f32) {
         let mm = self.surface.mm_per_uv;
         let r = Vec2::splat(radius_mm) / mm.max(Vec2::splat(1e-6));
         for [a, b] in self.lines(lines, Along::U) {
@@ -643,7 +667,7 @@ impl Driver<'_> {
     fn pattern(
         &mut self,
         p: &Pattern,
-        session: &mut Session,
+        session: &mut dyn EventSink,
         source: StrikeSource,
         rate: f32,
     ) -> Result<()> {
@@ -723,17 +747,24 @@ pub fn parse_event(path: &Path, line_no: usize, line: &str) -> Result<Event> {
             ));
         }
     }
+    if let Event::Strike {
+        depth_mm: Some(d), ..
+    } = &event
+        && !(0.0..=5.0).contains(d)
+    {
+        return Err(at(1, "strike depth_mm must be within 0 to 5".into()));
+    }
     Ok(event)
 }
 
 /// Streams a recorded session file into `session` (memory independent of its length).
-pub fn replay_file(path: &Path, session: &mut Session) -> Result<()> {
+pub fn replay_file(path: &Path, session: &mut dyn EventSink) -> Result<()> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     replay(path, std::io::BufReader::new(file), session)
 }
 
 /// Streams recorded-session lines into `session`; `path` names them in errors.
-pub fn replay(path: &Path, reader: impl BufRead, session: &mut Session) -> Result<()> {
+pub fn replay(path: &Path, reader: impl BufRead, session: &mut dyn EventSink) -> Result<()> {
     let mut last_t = f64::NEG_INFINITY;
     for (i, line) in reader.lines().enumerate() {
         let line = line.map_err(|e| Error::io(path, e))?;
@@ -746,7 +777,7 @@ pub fn replay(path: &Path, reader: impl BufRead, session: &mut Session) -> Resul
                 p.orientation = p.orientation.normalize();
                 Some(p.t)
             }
-            Event::Strike { t } => Some(*t),
+            Event::Strike { t, .. } => Some(*t),
             Event::Header { format, .. } => {
                 if format != "penlab-session" {
                     return Err(Error::Parse {
@@ -784,4 +815,32 @@ pub fn replay(path: &Path, reader: impl BufRead, session: &mut Session) -> Resul
 /// One recorded-session line (without the newline) for an event.
 pub fn record_line(event: &Event) -> Result<String> {
     serde_json::to_string(event).map_err(|e| Error::Invalid(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_strike_may_carry_the_depth_the_pen_measured() {
+        let p = Path::new("rec.jsonl");
+        let e = parse_event(p, 3, r#"{"type":"strike","t":1.5,"depth_mm":0.48}"#).unwrap();
+        assert_eq!(
+            e,
+            Event::Strike {
+                t: 1.5,
+                depth_mm: Some(0.48)
+            }
+        );
+        assert_eq!(
+            record_line(&e).unwrap(),
+            r#"{"type":"strike","t":1.5,"depth_mm":0.48}"#
+        );
+        // Without one, the line is as before.
+        let e = parse_event(p, 4, r#"{"type":"strike","t":2.0}"#).unwrap();
+        assert_eq!(record_line(&e).unwrap(), r#"{"type":"strike","t":2.0}"#);
+        let err = parse_event(p, 5, r#"{"type":"strike","t":2.0,"depth_mm":7}"#).unwrap_err();
+        assert!(err.to_string().contains("rec.jsonl:5:1"), "{err}");
+        assert!(err.to_string().contains("depth_mm"), "{err}");
+    }
 }

@@ -36,7 +36,50 @@ pub enum Event {
     Strike {
         /// Time, s.
         t: f64,
+        /// Depth the pen measured for this strike, mm; without it the
+        /// latest pose's set depth applies.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        depth_mm: Option<f32>,
     },
+}
+
+/// Where a driver's events go: a [`Session`] takes them at once, a
+/// `Vec<Event>` keeps them to play back later.
+pub trait EventSink {
+    /// Takes one event.
+    fn push(&mut self, event: &Event);
+
+    /// Takes a pose.
+    fn push_pose_event(&mut self, pose: Pose) {
+        self.push(&Event::Pose(pose));
+    }
+
+    /// Changes where strikes come from, for what follows.
+    fn set_strike_source(&mut self, source: StrikeSource);
+}
+
+impl EventSink for Session {
+    fn push(&mut self, event: &Event) {
+        Session::push(self, event);
+    }
+
+    fn push_pose_event(&mut self, pose: Pose) {
+        self.push_pose(pose);
+    }
+
+    fn set_strike_source(&mut self, source: StrikeSource) {
+        Session::set_strike_source(self, source);
+    }
+}
+
+/// Collects events; a change of strike source is not an event, so a
+/// player of the list decides strikes itself.
+impl EventSink for Vec<Event> {
+    fn push(&mut self, event: &Event) {
+        Vec::push(self, event.clone());
+    }
+
+    fn set_strike_source(&mut self, _source: StrikeSource) {}
 }
 
 /// Where strikes come from.
@@ -291,7 +334,10 @@ impl Session {
         match event {
             Event::Header { .. } => {}
             Event::Pose(p) => self.push_pose(*p),
-            Event::Strike { t } => self.push_strike(*t),
+            Event::Strike { t, depth_mm } => match depth_mm {
+                Some(d) => self.push_strike_with_depth(*t, *d),
+                None => self.push_strike(*t),
+            },
         }
     }
 
@@ -335,6 +381,20 @@ impl Session {
             pose.t = t;
             self.strike_at(&pose);
         }
+    }
+
+    /// A strike event at `t` with the depth the pen measured for it, mm.
+    pub fn push_strike_with_depth(&mut self, t: f64, depth_mm: f32) {
+        if let Some(mut pose) = self.last {
+            pose.t = t;
+            pose.depth_mm = depth_mm;
+            self.strike_at(&pose);
+        }
+    }
+
+    /// The latest pose fed, if any.
+    pub fn last_pose(&self) -> Option<&Pose> {
+        self.last.as_ref()
     }
 
     fn roll(&mut self, prev: &Pose, pose: &Pose) {

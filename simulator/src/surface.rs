@@ -296,6 +296,11 @@ impl Surface {
         self.bvh.raycast(&self.mesh, origin, dir, t_max)
     }
 
+    /// Unit vertex normals, one per mesh vertex (for drawing the mesh).
+    pub fn vertex_normals(&self) -> &[Vec3] {
+        &self.normals
+    }
+
     /// The surface point at a UV, if a triangle at its texel or a neighbour covers it.
     pub fn point_at_uv(&self, uv: Vec2) -> Option<SurfacePoint> {
         // The triangle under this texel's centre or a neighbour's usually

@@ -332,7 +332,7 @@ fn replay_of_a_recording_equals_the_live_session() {
         pose.t = t;
         events.push(Event::Pose(pose));
         if k % 2 == 0 {
-            events.push(Event::Strike { t });
+            events.push(Event::Strike { t, depth_mm: None });
         }
     }
     let mut live = Session::new(pad.clone(), pen.clone(), StrikeSource::Events, 4);

@@ -20,6 +20,13 @@ pub fn penlab(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A `penlab` command (colour off) to add arguments and environment to.
+pub fn penlab_command() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_penlab"));
+    cmd.env("NO_COLOR", "1");
+    cmd
+}
+
 /// An empty directory for one test of one run.
 pub fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("penlab-e2e-{}-{name}", std::process::id()));

@@ -1,0 +1,186 @@
+//! Frame time of the 3D view with ten million punctures recorded against
+//! none, in the same run: the heatmap is updated in place, tile by tile,
+//! so the ratio should stay near 1 (target ≤ 1.1).
+//!
+//! Renders offscreen (Mesa's software Vulkan where there is no GPU) while a
+//! scripted pen keeps striking, so every frame has heatmap work to do.
+//! Prints the figures; `cargo bench -p penlab-view --bench frame_time`.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bevy::prelude::*;
+use glam::Quat;
+use penlab_simulator::pose::Pose;
+use penlab_simulator::script::Script;
+use penlab_view::pen::Live;
+use penlab_view::{Demo, DemoStrikes, ViewOptions};
+
+const SCRIPT: &str = r#"
+[surface]
+builtin = "flat-pad"
+grid = 512
+
+[tool]
+profile = "pen-14"
+
+[settings]
+depth_mm = 0.5
+rate_hz = 117
+
+[[pattern]]
+kind = "raster"
+speed_mm_s = 60
+spacing_mm = 2.0
+passes = 50
+"#;
+
+const PRELOAD: u64 = 10_000_000;
+const WARMUP: usize = 30;
+const FRAMES: usize = 150;
+/// Offscreen size: small, because software Vulkan is slow and the pixels
+/// cost the same with or without punctures.
+const SIZE: (u32, u32) = (640, 400);
+
+fn options() -> ViewOptions {
+    let script = Script::parse(Path::new("frame-time.toml"), SCRIPT).unwrap();
+    let surface = Arc::new(script.surface().unwrap());
+    let tool = Arc::new(script.tool().unwrap());
+    let events = script.events(&surface, &tool).unwrap();
+    ViewOptions {
+        surface,
+        tool,
+        metrics: script.spec.metrics.clone(),
+        pass_cells: 4,
+        pen: None,
+        depth_mm: 0.5,
+        rate_hz: None,
+        force_n: 2.0,
+        demo: Some(Demo {
+            events,
+            strikes: DemoStrikes::Rate(117.0),
+            speed: 1.0,
+            name: "frame-time".into(),
+        }),
+        record: None,
+        screenshot: None,
+        quit_after_s: None,
+        export_dir: std::env::temp_dir(),
+    }
+}
+
+/// Ten million punctures spread over the pad, as an hour-long session would
+/// leave them, before the first frame is measured.
+fn preload(app: &mut App, punctures: u64) {
+    let mut live = app.world_mut().resource_mut::<Live>();
+    let coverage = &mut live.0.coverage;
+    let needles = coverage.session().tool().needles_per_strike() as u64;
+    let strikes = punctures.div_ceil(needles);
+    let surface = coverage.session().surface().clone();
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state >> 40) as f32 / (1u64 << 24) as f32
+    };
+    for k in 0..strikes {
+        let uv = glam::Vec2::new(0.05 + 0.9 * next(), 0.05 + 0.9 * next());
+        let Some(p) = surface.point_at_uv(uv) else {
+            continue;
+        };
+        let t = -1.0e6 + k as f64 * 1e-3;
+        coverage.push_pose(Pose {
+            t,
+            position: p.position,
+            orientation: Quat::from_rotation_arc(glam::Vec3::Z, p.normal),
+            force_n: 2.0,
+            depth_mm: 0.5,
+        });
+        coverage.strike(t, 0.5);
+    }
+    coverage.update();
+}
+
+struct Figures {
+    punctures: u64,
+    mean: Duration,
+    median: Duration,
+    p95: Duration,
+}
+
+fn measure(preloaded: u64) -> Figures {
+    let mut app = penlab_view::headless_app(options(), SIZE.0, SIZE.1);
+    app.finish();
+    app.cleanup();
+    if preloaded > 0 {
+        let start = Instant::now();
+        preload(&mut app, preloaded);
+        eprintln!("  preloaded in {:.1} s", start.elapsed().as_secs_f64());
+    }
+    for _ in 0..WARMUP {
+        app.update();
+    }
+    let mut times = Vec::with_capacity(FRAMES);
+    for _ in 0..FRAMES {
+        let start = Instant::now();
+        app.update();
+        times.push(start.elapsed());
+    }
+    let punctures = app
+        .world()
+        .resource::<Live>()
+        .0
+        .coverage
+        .session()
+        .grid()
+        .total();
+    times.sort();
+    Figures {
+        punctures,
+        mean: times.iter().sum::<Duration>() / times.len() as u32,
+        median: times[times.len() / 2],
+        p95: times[times.len() * 95 / 100],
+    }
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test --benches` passes nothing
+    // and wants a quick smoke run.
+    let full = std::env::args().any(|a| a == "--bench");
+    let preload = if full { PRELOAD } else { 100_000 };
+    // Interleave the two runs so machine noise hits both alike.
+    let mut empty = Vec::new();
+    let mut loaded = Vec::new();
+    for round in 0..if full { 2 } else { 1 } {
+        eprintln!("round {round}: no punctures");
+        empty.push(measure(0));
+        eprintln!("round {round}: {preload} punctures preloaded");
+        loaded.push(measure(preload));
+    }
+    let best = |v: &[Figures]| {
+        v.iter()
+            .min_by_key(|f| f.median)
+            .map(|f| (f.punctures, f.mean, f.median, f.p95))
+            .unwrap()
+    };
+    let (e, l) = (best(&empty), best(&loaded));
+    println!(
+        "frame time over {FRAMES} frames, {}×{} offscreen, a pen striking throughout",
+        SIZE.0, SIZE.1
+    );
+    for (name, (n, mean, median, p95)) in [("none recorded", e), ("preloaded", l)] {
+        println!(
+            "{name:<14} {n:>10} punctures  median {:>7.2} ms  mean {:>7.2} ms  p95 {:>7.2} ms",
+            median.as_secs_f64() * 1e3,
+            mean.as_secs_f64() * 1e3,
+            p95.as_secs_f64() * 1e3
+        );
+    }
+    println!(
+        "ratio preloaded/none: median {:.3}, mean {:.3} (target ≤ 1.1)",
+        l.2.as_secs_f64() / e.2.as_secs_f64(),
+        l.1.as_secs_f64() / e.1.as_secs_f64()
+    );
+}

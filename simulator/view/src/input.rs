@@ -1,0 +1,315 @@
+//! Where the tool is and what the trainer asks of the pen: the mouse on the
+//! surface (pressed = needles on), keys for depth and rate, a scripted
+//! demonstration, or the pose a tracked pen reports.
+//!
+//! Keys: ↑/↓ depth, ←/→ rate, Space motor on/off, E emergency stop,
+//! H heatmap mode, T trails.
+
+use bevy::prelude::*;
+use bevy::window::PrimaryWindow;
+use penlab_live::coverage::HeatmapMode;
+use penlab_live::link::LinkCommand;
+use penlab_live::session::{Connection, LiveSession};
+use penlab_simulator::pose::{Pose, orientation_facing};
+use penlab_simulator::session::Event;
+use penlab_simulator::tool::ToolKind;
+
+use crate::camera::OrbitCamera;
+use crate::options::DemoStrikes;
+use crate::pen::{DemoPlayer, Live, Options, PendingPoses, Settings, SimSet, ToolPose, snap};
+use crate::scene::SurfaceFrame;
+use crate::tool::Trails;
+
+/// Mouse, keys, demonstrations and tracked pens.
+pub struct InputPlugin;
+
+impl Plugin for InputPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<MouseTrack>().add_systems(
+            Update,
+            (
+                play_demo,
+                track_pen,
+                follow_mouse,
+                keys,
+                motor_follows_contact,
+            )
+                .chain()
+                .in_set(SimSet::Input),
+        );
+    }
+}
+
+/// The mouse's last point on the surface, for the direction of travel.
+#[derive(Resource, Debug, Default)]
+struct MouseTrack {
+    last: Option<Vec3>,
+    travel: Option<Vec3>,
+}
+
+fn play_demo(
+    player: Option<ResMut<DemoPlayer>>,
+    live: Res<Live>,
+    mut pending: ResMut<PendingPoses>,
+    mut tool: ResMut<ToolPose>,
+) {
+    let Some(mut player) = player else {
+        return;
+    };
+    if player.paused {
+        return;
+    }
+    let now = player.demo_time(live.0.now());
+    let (start, speed) = (player.start_t, player.demo.speed);
+    while let Some(event) = player.demo.events.get(player.next) {
+        match event {
+            Event::Pose(p) if p.t <= now => {
+                let pose = Pose {
+                    t: start + p.t / speed,
+                    ..*p
+                };
+                pending.0.push(pose);
+                tool.pose = Some(pose);
+                tool.contact = pose.force_n > 0.0;
+                player.next += 1;
+            }
+            // Recorded strikes are the session's to play, after the poses;
+            // otherwise the pen or the tool's rate strikes.
+            Event::Strike { .. } if player.demo.strikes == DemoStrikes::Recorded => break,
+            Event::Strike { .. } => player.next += 1,
+            Event::Header { .. } => player.next += 1,
+            _ => break,
+        }
+    }
+}
+
+fn track_pen(
+    player: Option<Res<DemoPlayer>>,
+    mut live: ResMut<Live>,
+    mut pending: ResMut<PendingPoses>,
+    mut tool: ResMut<ToolPose>,
+) {
+    let poses = live.0.take_pen_poses();
+    // A demonstration has the tool; a tracked pen otherwise.
+    if player.is_some() {
+        return;
+    }
+    if let Some(last) = poses.last() {
+        tool.pose = Some(*last);
+        tool.contact = last.force_n > 0.0;
+    }
+    pending.0.extend(poses);
+}
+
+type EguiInput<'a> = Option<Res<'a, bevy_egui::input::EguiWantsInput>>;
+
+#[allow(clippy::too_many_arguments)]
+fn follow_mouse(
+    player: Option<Res<DemoPlayer>>,
+    windows: Query<&Window, With<PrimaryWindow>>,
+    cameras: Query<(&Camera, &GlobalTransform), With<OrbitCamera>>,
+    buttons: Res<ButtonInput<MouseButton>>,
+    egui: EguiInput,
+    frame: Res<SurfaceFrame>,
+    settings: Res<Settings>,
+    options: Res<Options>,
+    mut live: ResMut<Live>,
+    mut track: ResMut<MouseTrack>,
+    mut pending: ResMut<PendingPoses>,
+    mut tool: ResMut<ToolPose>,
+) {
+    if player.is_some() {
+        return;
+    }
+    let (Ok(window), Ok((camera, cam_transform))) = (windows.single(), cameras.single()) else {
+        return;
+    };
+    let over_panel = egui.is_some_and(|e| e.wants_pointer_input() || e.is_pointer_over_area());
+    let cursor = window.cursor_position().filter(|_| !over_panel);
+    let Some(ray) = cursor.and_then(|c| camera.viewport_to_world(cam_transform, c).ok()) else {
+        if tool.contact {
+            lift(&mut tool, &mut pending, live.0.now());
+        }
+        track.last = None;
+        return;
+    };
+    let (origin, dir) = frame.engine_ray(ray.origin, *ray.direction);
+    let found = {
+        let surface = live.0.coverage.session().surface();
+        surface.raycast(origin, dir, 1.0e6).map(|hit| {
+            let normal = surface.point_at_uv(hit.uv).map_or(Vec3::Z, |p| p.normal);
+            (hit, normal)
+        })
+    };
+    let Some((hit, normal)) = found else {
+        if tool.contact {
+            lift(&mut tool, &mut pending, live.0.now());
+        }
+        tool.pose = None;
+        track.last = None;
+        return;
+    };
+    let at = origin + dir * hit.t;
+    if let Some(last) = track.last {
+        let step = at - last;
+        if step.length() > 0.2 {
+            track.travel = Some(step.normalize());
+        }
+    }
+    track.last = Some(at);
+    let travel = track.travel.unwrap_or(Vec3::Y);
+    let tilt = Quat::from_rotation_x(settings.tilt_deg.to_radians());
+    let pressed = buttons.pressed(MouseButton::Left);
+    let pose = Pose {
+        t: live.0.now(),
+        position: at,
+        orientation: orientation_facing(normal, travel) * tilt,
+        force_n: if pressed { settings.force_n } else { 0.0 },
+        depth_mm: settings.depth_mm,
+    };
+    let moved = tool
+        .pose
+        .is_none_or(|p| p.position.distance(pose.position) > 0.01);
+    if moved || pressed != tool.contact {
+        pending.0.push(pose);
+    }
+    // A stamp strikes once per press.
+    if buttons.just_pressed(MouseButton::Left) && options.0.tool.profile.kind == ToolKind::Stamp {
+        pending.0.push(pose);
+        live.0.push_pose(pose);
+        live.0.push_event(&Event::Strike {
+            t: pose.t,
+            depth_mm: None,
+        });
+    }
+    tool.pose = Some(pose);
+    tool.contact = pressed;
+}
+
+fn lift(tool: &mut ToolPose, pending: &mut PendingPoses, now: f64) {
+    if let Some(p) = tool.pose {
+        let lifted = Pose {
+            t: now,
+            force_n: 0.0,
+            ..p
+        };
+        pending.0.push(lifted);
+        tool.pose = Some(lifted);
+    }
+    tool.contact = false;
+}
+
+/// Asks the pen for `depth_mm` (snapped to what it declares); returns the
+/// depth asked.
+pub fn request_depth(live: &mut LiveSession, depth_mm: f32) -> f32 {
+    match live.pen().capabilities.clone() {
+        Some(c) => {
+            let um = snap(
+                depth_mm * 1000.0,
+                c.depth_min_um,
+                c.depth_max_um,
+                c.depth_step_um,
+            );
+            live.command(LinkCommand::SetDepth { depth_um: um });
+            f32::from(um) / 1000.0
+        }
+        None => depth_mm.clamp(0.0, 5.0),
+    }
+}
+
+/// Asks the pen for `rate_hz` (snapped); returns the rate asked.
+pub fn request_rate(live: &mut LiveSession, rate_hz: f32) -> f32 {
+    match live.pen().capabilities.clone() {
+        Some(c) if c.rate_max_chz > c.rate_min_chz => {
+            let chz = snap(
+                rate_hz * 100.0,
+                c.rate_min_chz,
+                c.rate_max_chz,
+                c.rate_step_chz,
+            );
+            live.command(LinkCommand::SetRate { rate_chz: chz });
+            f32::from(chz) / 100.0
+        }
+        Some(c) => f32::from(c.rate_min_chz) / 100.0,
+        None => rate_hz.clamp(1.0, 1000.0),
+    }
+}
+
+type EguiKeys<'a> = Option<Res<'a, bevy_egui::input::EguiWantsInput>>;
+
+fn keys(
+    keys: Res<ButtonInput<KeyCode>>,
+    egui: EguiKeys,
+    mut live: ResMut<Live>,
+    mut settings: ResMut<Settings>,
+    mut trails: ResMut<Trails>,
+) {
+    if egui.is_some_and(|e| e.wants_keyboard_input()) {
+        return;
+    }
+    let caps = live.0.pen().capabilities.clone();
+    let depth_step = caps
+        .as_ref()
+        .map_or(0.25, |c| f32::from(c.depth_step_um.max(50)) / 1000.0);
+    let rate_step = caps
+        .as_ref()
+        .map_or(5.0, |c| (f32::from(c.rate_step_chz) / 100.0).max(1.0));
+    if keys.just_pressed(KeyCode::ArrowUp) {
+        settings.depth_mm = request_depth(&mut live.0, settings.depth_mm + depth_step);
+    }
+    if keys.just_pressed(KeyCode::ArrowDown) {
+        settings.depth_mm = request_depth(&mut live.0, settings.depth_mm - depth_step);
+    }
+    if keys.just_pressed(KeyCode::ArrowRight) {
+        settings.rate_hz = request_rate(&mut live.0, settings.rate_hz + rate_step);
+    }
+    if keys.just_pressed(KeyCode::ArrowLeft) {
+        settings.rate_hz = request_rate(&mut live.0, settings.rate_hz - rate_step);
+    }
+    if keys.just_pressed(KeyCode::Space) {
+        let cmd = if live.0.pen().running() {
+            LinkCommand::Stop
+        } else {
+            LinkCommand::Start
+        };
+        settings.motor_follows_contact = false;
+        live.0.command(cmd);
+    }
+    if keys.just_pressed(KeyCode::KeyE) {
+        live.0.command(LinkCommand::EmergencyStop);
+    }
+    if keys.just_pressed(KeyCode::KeyH) {
+        let next = match live.0.coverage.mode() {
+            HeatmapMode::Density => HeatmapMode::Depth,
+            HeatmapMode::Depth => HeatmapMode::Density,
+        };
+        live.0.coverage.set_mode(next);
+    }
+    if keys.just_pressed(KeyCode::KeyT) {
+        trails.visible = !trails.visible;
+    }
+}
+
+/// With "motor follows contact", touching the skin starts the motor and
+/// lifting stops it, as a trainee's foot pedal would.
+fn motor_follows_contact(
+    tool: Res<ToolPose>,
+    settings: Res<Settings>,
+    mut live: ResMut<Live>,
+    mut was: Local<bool>,
+) {
+    let contact = tool.contact;
+    if contact == *was {
+        return;
+    }
+    *was = contact;
+    if !settings.motor_follows_contact || live.0.pen().connection != Connection::Connected {
+        return;
+    }
+    let running = live.0.pen().running();
+    if contact && !running {
+        live.0.command(LinkCommand::Start);
+    } else if !contact && running {
+        live.0.command(LinkCommand::Stop);
+    }
+}

@@ -1,0 +1,138 @@
+//! The 3D view of the penlab simulator (Bevy 0.19, `bevy_egui` panel).
+//!
+//! The skin surface with its live heatmap, the tool over it, the pass
+//! trails, an orbit camera and the trainer's panel, around one
+//! [`penlab_live::session::LiveSession`]. Everything that is not drawing
+//! (the pen link, the coverage, the heatmap's incremental colouring) lives
+//! in `penlab-live` and the coverage engine; this crate only shows it.
+//!
+//! One plugin per feature, state in resources:
+//! - [`scene`]: the skin mesh, its heatmap texture, lights;
+//! - [`upload`]: copies only the changed heatmap tiles to the GPU;
+//! - [`camera`]: orbit, pan and zoom;
+//! - [`tool`]: the tool model, pass trails and depth colours;
+//! - [`input`]: mouse, keys, scripts and the pen's own pose;
+//! - [`pen`]: polls the session once a frame;
+//! - [`panel`]: the egui panel;
+//! - [`capture`]: screenshots, exports, the timed exit for demos and tests.
+
+pub mod camera;
+pub mod capture;
+pub mod input;
+pub mod options;
+pub mod panel;
+pub mod pen;
+pub mod scene;
+pub mod tool;
+pub mod upload;
+
+use bevy::app::{AppExit, ScheduleRunnerPlugin};
+use bevy::prelude::*;
+use bevy::window::{ExitCondition, WindowResolution};
+use bevy::winit::WinitPlugin;
+
+pub use options::{Demo, DemoStrikes, ViewOptions};
+
+/// Why the window cannot open here, if it cannot: no X11 or Wayland display.
+pub fn display_problem() -> Option<String> {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if set("DISPLAY") || set("WAYLAND_DISPLAY") {
+        None
+    } else {
+        Some("no display: neither DISPLAY nor WAYLAND_DISPLAY is set".into())
+    }
+}
+
+/// Everything the simulator view adds to an app, windowed or not.
+pub struct SimViewPlugin {
+    /// The session's settings; taken when the plugin is built.
+    pub options: std::sync::Mutex<Option<ViewOptions>>,
+    /// Whether there is a window (the panel and mouse need one).
+    pub windowed: bool,
+}
+
+impl Plugin for SimViewPlugin {
+    fn build(&self, app: &mut App) {
+        let options = self
+            .options
+            .lock()
+            .ok()
+            .and_then(|mut o| o.take())
+            .expect("SimViewPlugin is built once");
+        app.add_plugins((
+            pen::PenPlugin::new(options),
+            scene::ScenePlugin,
+            upload::HeatmapUploadPlugin,
+            camera::OrbitCameraPlugin,
+            tool::ToolPlugin,
+            input::InputPlugin,
+            capture::CapturePlugin,
+        ));
+        if self.windowed {
+            app.add_plugins(panel::PanelPlugin);
+        }
+    }
+}
+
+/// Opens the window and runs the view until it is closed.
+pub fn run_window(options: ViewOptions) -> anyhow::Result<()> {
+    if let Some(problem) = display_problem() {
+        anyhow::bail!(
+            "{problem}, so the 3D view cannot open a window.\n\
+             Run it headless instead: `penlab sim --headless --script simulator/scripts/crosshatch-pad.toml \
+             --report coverage.json --heatmap coverage.png`, or start a virtual display with `xvfb-run penlab sim`."
+        );
+    }
+    let title = format!("penlab sim — {}", options.title());
+    let exit = App::new()
+        .add_plugins(
+            DefaultPlugins
+                .set(WindowPlugin {
+                    primary_window: Some(Window {
+                        title,
+                        resolution: WindowResolution::new(1440, 900),
+                        ..default()
+                    }),
+                    ..default()
+                })
+                // `penlab` has set up logging already (PENLAB_LOG).
+                .disable::<bevy::log::LogPlugin>(),
+        )
+        .add_plugins(bevy_egui::EguiPlugin::default())
+        .add_plugins(SimViewPlugin {
+            options: std::sync::Mutex::new(Some(options)),
+            windowed: true,
+        })
+        .run();
+    match exit {
+        AppExit::Success => Ok(()),
+        AppExit::Error(code) => anyhow::bail!("the view ended with error code {code}"),
+    }
+}
+
+/// An app that renders the view into an image instead of a window: for
+/// tests, benchmarks and machines without a display. Drive it with
+/// [`App::update`]; see [`capture::FrameGrab`] to read frames back.
+pub fn headless_app(options: ViewOptions, width: u32, height: u32) -> App {
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: None,
+                exit_condition: ExitCondition::DontExit,
+                ..default()
+            })
+            .set(bevy::log::LogPlugin {
+                filter: "wgpu=error,naga=warn,bevy_render=warn".into(),
+                ..default()
+            })
+            .disable::<WinitPlugin>(),
+    )
+    .add_plugins(ScheduleRunnerPlugin::default())
+    .insert_resource(capture::Offscreen { width, height })
+    .add_plugins(SimViewPlugin {
+        options: std::sync::Mutex::new(Some(options)),
+        windowed: false,
+    });
+    app
+}

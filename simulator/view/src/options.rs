@@ -1,0 +1,82 @@
+//! What a view session is started with.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use penlab_live::link::PenSource;
+use penlab_simulator::metrics::MetricsConfig;
+use penlab_simulator::session::Event;
+use penlab_simulator::surface::Surface;
+use penlab_simulator::tool::Tool;
+
+/// Where a demonstration's strikes come from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum DemoStrikes {
+    /// The pen on the line strikes (hardware in the loop).
+    Pen,
+    /// The tool strikes by itself at this rate, Hz (no pen attached).
+    Rate(f64),
+    /// The strike events of the recording or script (stamps, replays).
+    Recorded,
+}
+
+/// A scripted demonstration: the tool follows these events in real time.
+#[derive(Debug, Clone)]
+pub struct Demo {
+    /// Poses and strikes, in time order.
+    pub events: Vec<Event>,
+    /// Where strikes come from.
+    pub strikes: DemoStrikes,
+    /// Playback speed (1 = real time).
+    pub speed: f64,
+    /// What is playing, for the panel.
+    pub name: String,
+}
+
+/// Settings of a view session.
+#[derive(Debug, Clone)]
+pub struct ViewOptions {
+    /// The skin surface.
+    pub surface: Arc<Surface>,
+    /// The tool.
+    pub tool: Arc<Tool>,
+    /// How coverage is scored.
+    pub metrics: MetricsConfig,
+    /// Side of the grid passes are counted on.
+    pub pass_cells: u32,
+    /// The pen on the line, if any.
+    pub pen: Option<PenSource>,
+    /// Depth to set on the pen at the start, mm.
+    pub depth_mm: f32,
+    /// Rate to set on the pen at the start, Hz (a fixed-rate pen keeps its own).
+    pub rate_hz: Option<f32>,
+    /// Contact force while the mouse is pressed, N.
+    pub force_n: f32,
+    /// A scripted demonstration instead of the mouse.
+    pub demo: Option<Demo>,
+    /// Record the session to this file.
+    pub record: Option<PathBuf>,
+    /// Save a screenshot here before quitting after `quit_after_s`.
+    pub screenshot: Option<PathBuf>,
+    /// Quit after this many seconds (demos, CI).
+    pub quit_after_s: Option<f64>,
+    /// Where exports (report, heatmap, screenshots) go.
+    pub export_dir: PathBuf,
+}
+
+impl ViewOptions {
+    /// A short description for the window title.
+    pub fn title(&self) -> String {
+        let pen = match &self.pen {
+            Some(PenSource::Mock { profile, .. }) => {
+                format!("built-in mock {}", profile.identity.model)
+            }
+            Some(PenSource::Port { path, .. }) => path.clone(),
+            None => "no pen".into(),
+        };
+        format!(
+            "{} on {} ({pen})",
+            self.tool.profile.name, self.surface.name
+        )
+    }
+}

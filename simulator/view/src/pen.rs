@@ -1,0 +1,373 @@
+//! The session resource: the pen, the coverage and the demonstration
+//! player, polled once a frame.
+
+use std::time::Instant;
+
+use bevy::prelude::*;
+use penlab_live::coverage::LiveCoverage;
+use penlab_live::link::{LinkCommand, PenLink, PenSource};
+use penlab_live::session::{Connection, LiveSession};
+use penlab_simulator::pose::Pose;
+use penlab_simulator::session::{Event, StrikeSource};
+use penlab_simulator::tool::ToolKind;
+
+use crate::options::{Demo, DemoStrikes, ViewOptions};
+
+/// The order of the view's work within a frame.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SimSet {
+    /// Where the tool is: mouse, keys, demonstration, pen pose.
+    Input,
+    /// The pen's events and the coverage.
+    Session,
+    /// Drawing what changed.
+    Present,
+}
+
+/// The live session.
+#[derive(Resource)]
+pub struct Live(pub LiveSession);
+
+/// The options the view started with.
+#[derive(Resource, Clone)]
+pub struct Options(pub ViewOptions);
+
+/// The trainer's settings, changed from the panel and the keys.
+#[derive(Resource, Debug, Clone)]
+pub struct Settings {
+    /// Contact force while pressing, N.
+    pub force_n: f32,
+    /// Start the motor when the needles touch the skin, stop it when lifted.
+    pub motor_follows_contact: bool,
+    /// Depth asked of the pen, mm.
+    pub depth_mm: f32,
+    /// Rate asked of the pen, Hz.
+    pub rate_hz: f32,
+    /// Tilt of the tool from the surface normal, degrees (mouse input).
+    pub tilt_deg: f32,
+}
+
+/// Where the tool is this frame.
+#[derive(Resource, Debug, Clone, Copy, Default)]
+pub struct ToolPose {
+    /// The latest pose, if the tool is over the surface.
+    pub pose: Option<Pose>,
+    /// Whether the needles touch the skin.
+    pub contact: bool,
+}
+
+/// Poses produced this frame, in time order, for the session.
+#[derive(Resource, Debug, Default)]
+pub struct PendingPoses(pub Vec<Pose>);
+
+/// Every pose the session took this frame (for trails: a frame may hold a
+/// lift and the next stroke's start).
+#[derive(Resource, Debug, Default)]
+pub struct FramePoses(pub Vec<Pose>);
+
+/// A demonstration being played.
+#[derive(Resource, Debug)]
+pub struct DemoPlayer {
+    /// What plays.
+    pub demo: Demo,
+    /// Next event to play.
+    pub next: usize,
+    /// Session time the demonstration started at, s.
+    pub start_t: f64,
+    /// Paused.
+    pub paused: bool,
+}
+
+impl DemoPlayer {
+    /// Demonstration time at session time `t`, s.
+    pub fn demo_time(&self, t: f64) -> f64 {
+        (t - self.start_t) * self.demo.speed
+    }
+
+    /// How far through, 0 to 1.
+    pub fn progress(&self) -> f32 {
+        if self.demo.events.is_empty() {
+            1.0
+        } else {
+            self.next as f32 / self.demo.events.len() as f32
+        }
+    }
+}
+
+/// Builds the session from the options and polls it every frame.
+pub struct PenPlugin {
+    options: std::sync::Mutex<Option<ViewOptions>>,
+}
+
+impl PenPlugin {
+    /// The plugin for a session with `options`.
+    pub fn new(options: ViewOptions) -> Self {
+        PenPlugin {
+            options: std::sync::Mutex::new(Some(options)),
+        }
+    }
+}
+
+/// Opens the session the options describe: coverage and pen.
+pub fn open_session(options: &ViewOptions) -> penlab_simulator::Result<LiveSession> {
+    let pen_strikes = options.tool.profile.kind == ToolKind::Pen
+        && options.pen.is_some()
+        && options
+            .demo
+            .as_ref()
+            .is_none_or(|d| d.strikes == DemoStrikes::Pen);
+    let source = match (&options.demo, options.tool.profile.kind) {
+        (Some(d), _) if !pen_strikes => match d.strikes {
+            // Fast-forward keeps the density: the tool strikes faster too.
+            DemoStrikes::Rate(hz) => StrikeSource::Rate(hz * d.speed),
+            DemoStrikes::Recorded | DemoStrikes::Pen => StrikeSource::Events,
+        },
+        (None, ToolKind::Pen) if !pen_strikes => {
+            StrikeSource::Rate(f64::from(options.tool.profile.rate_hz.unwrap_or(100.0)))
+        }
+        _ => StrikeSource::Events,
+    };
+    let coverage = LiveCoverage::new(
+        options.surface.clone(),
+        options.tool.clone(),
+        source,
+        options.metrics.clone(),
+        options.pass_cells,
+    )?;
+    let pen = if pen_strikes {
+        options.pen.clone().map(PenLink::start)
+    } else {
+        None
+    };
+    Ok(LiveSession::new(coverage, pen, Instant::now()))
+}
+
+impl Plugin for PenPlugin {
+    fn build(&self, app: &mut App) {
+        let options = self
+            .options
+            .lock()
+            .ok()
+            .and_then(|mut o| o.take())
+            .expect("PenPlugin is built once");
+        let mut session = match open_session(&options) {
+            Ok(s) => s,
+            Err(e) => {
+                error!("cannot open the session: {e}");
+                app.world_mut().write_message(AppExit::error());
+                return;
+            }
+        };
+        if let Some(path) = &options.record
+            && let Err(e) = session.start_recording(path)
+        {
+            error!("cannot record to {}: {e}", path.display());
+        }
+        let settings = Settings {
+            force_n: options.force_n,
+            // A demonstration keeps the motor running from start to end:
+            // stopping between strokes would lose each ramp-up.
+            motor_follows_contact: options.demo.is_none(),
+            depth_mm: options.depth_mm,
+            rate_hz: options
+                .rate_hz
+                .or(options.tool.profile.rate_hz)
+                .unwrap_or(100.0),
+            tilt_deg: 0.0,
+        };
+        if let Some(demo) = options.demo.clone() {
+            app.insert_resource(DemoPlayer {
+                demo,
+                next: 0,
+                start_t: session.now(),
+                paused: false,
+            });
+        }
+        app.configure_sets(
+            Update,
+            (SimSet::Input, SimSet::Session, SimSet::Present).chain(),
+        )
+        .insert_resource(Live(session))
+        .insert_resource(Options(options))
+        .insert_resource(settings)
+        .init_resource::<ToolPose>()
+        .init_resource::<PendingPoses>()
+        .init_resource::<FramePoses>()
+        .init_resource::<Configured>()
+        .add_systems(
+            Update,
+            (configure_pen, feed_poses, finish_demo, poll_session)
+                .chain()
+                .in_set(SimSet::Session),
+        )
+        .add_systems(Last, shutdown_on_exit);
+    }
+}
+
+/// Whether the start settings went to the pen since it last connected.
+#[derive(Resource, Default)]
+struct Configured(bool);
+
+/// Sends the start depth and rate once the pen has answered the handshake.
+fn configure_pen(
+    mut live: ResMut<Live>,
+    settings: Res<Settings>,
+    player: Option<Res<DemoPlayer>>,
+    mut done: ResMut<Configured>,
+) {
+    let connected = live.0.pen().connection == Connection::Connected;
+    if !connected {
+        done.0 = false;
+        return;
+    }
+    if done.0 {
+        return;
+    }
+    done.0 = true;
+    let caps = live.0.pen().capabilities.clone();
+    if let Some(caps) = caps {
+        let depth_um = snap(
+            settings.depth_mm * 1000.0,
+            caps.depth_min_um,
+            caps.depth_max_um,
+            caps.depth_step_um,
+        );
+        live.0.command(LinkCommand::SetDepth { depth_um });
+        if caps.rate_max_chz > caps.rate_min_chz {
+            let rate_chz = snap(
+                settings.rate_hz * 100.0,
+                caps.rate_min_chz,
+                caps.rate_max_chz,
+                caps.rate_step_chz,
+            );
+            live.0.command(LinkCommand::SetRate { rate_chz });
+        }
+        if player.is_some_and(|p| p.demo.strikes == DemoStrikes::Pen) {
+            live.0.command(LinkCommand::Start);
+        }
+    }
+}
+
+/// The settable value nearest `value` on the grid `min + k × step` within
+/// `min..=max`: the view never asks for what the pen does not declare.
+pub fn snap(value: f32, min: u16, max: u16, step: u16) -> u16 {
+    let v = value.clamp(f32::from(min), f32::from(max));
+    if step == 0 {
+        return v.round() as u16;
+    }
+    let k = ((v - f32::from(min)) / f32::from(step)).round();
+    let snapped = f32::from(min) + k * f32::from(step);
+    let snapped = if snapped > f32::from(max) {
+        snapped - f32::from(step)
+    } else {
+        snapped
+    };
+    snapped.clamp(f32::from(min), f32::from(max)) as u16
+}
+
+fn feed_poses(
+    mut live: ResMut<Live>,
+    mut pending: ResMut<PendingPoses>,
+    mut frame: ResMut<FramePoses>,
+    player: Option<ResMut<DemoPlayer>>,
+) {
+    frame.0.clear();
+    for pose in pending.0.drain(..) {
+        live.0.push_pose(pose);
+        frame.0.push(pose);
+    }
+    // Strike events of a demonstration (stamp presses, recorded strikes)
+    // follow its poses.
+    if let Some(mut player) = player
+        && player.demo.strikes == DemoStrikes::Recorded
+    {
+        let now = player.demo_time(live.0.now());
+        let start_t = player.start_t;
+        let speed = player.demo.speed;
+        while let Some(event) = player.demo.events.get(player.next) {
+            match event {
+                Event::Strike { t, depth_mm } if *t <= now => {
+                    let strike = Event::Strike {
+                        t: start_t + t / speed,
+                        depth_mm: *depth_mm,
+                    };
+                    live.0.push_event(&strike);
+                    player.next += 1;
+                }
+                _ => break,
+            }
+        }
+    }
+}
+
+/// A finished demonstration hands the tool back to the mouse.
+fn finish_demo(
+    mut commands: Commands,
+    player: Option<Res<DemoPlayer>>,
+    mut live: ResMut<Live>,
+    mut tool: ResMut<ToolPose>,
+    mut pending: ResMut<PendingPoses>,
+) {
+    let Some(player) = player else {
+        return;
+    };
+    if player.next < player.demo.events.len() {
+        return;
+    }
+    if let Some(p) = tool.pose.filter(|_| tool.contact) {
+        let lifted = Pose {
+            t: live.0.now(),
+            force_n: 0.0,
+            ..p
+        };
+        pending.0.push(lifted);
+        tool.pose = Some(lifted);
+    }
+    tool.contact = false;
+    if player.demo.strikes == DemoStrikes::Pen {
+        live.0.command(LinkCommand::Stop);
+    }
+    live.0.coverage.finish();
+    live.0.set_pen_strikes(true);
+    info!("demonstration {} finished", player.demo.name);
+    commands.remove_resource::<DemoPlayer>();
+}
+
+fn poll_session(mut live: ResMut<Live>, tool: Res<ToolPose>, settings: Res<Settings>) {
+    let force = if tool.contact { settings.force_n } else { 0.0 };
+    live.0.set_contact_force(force);
+    live.0.poll();
+}
+
+fn shutdown_on_exit(mut exits: MessageReader<AppExit>, live: Option<ResMut<Live>>) {
+    if exits.read().next().is_some()
+        && let Some(mut live) = live
+    {
+        // The motor stops before the window goes.
+        live.0.shutdown();
+    }
+}
+
+/// The pen source for the built-in mock with `profile`.
+pub fn mock_source(profile: penlab_firmware_mock::profile::Profile, seed: u64) -> PenSource {
+    PenSource::Mock {
+        profile: Box::new(profile),
+        seed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::snap;
+
+    #[test]
+    fn snapping_keeps_to_the_declared_grid() {
+        assert_eq!(snap(500.0, 0, 2500, 250), 500);
+        assert_eq!(snap(620.0, 0, 2500, 250), 500);
+        assert_eq!(snap(640.0, 0, 2500, 250), 750);
+        assert_eq!(snap(9000.0, 0, 2500, 250), 2500);
+        assert_eq!(snap(-5.0, 200, 3000, 100), 200);
+        assert_eq!(snap(2990.0, 200, 2950, 100), 2900);
+        assert_eq!(snap(11700.0, 11700, 11700, 0), 11700);
+    }
+}
