@@ -14,6 +14,7 @@ use penlab_view::camera::OrbitCamera;
 use penlab_view::capture::FrameGrab;
 use penlab_view::pen::{DemoPlayer, Live};
 use penlab_view::scene::SurfaceFrame;
+use penlab_view::tool::Trails;
 use penlab_view::{Demo, DemoStrikes, ViewOptions};
 
 /// A crosshatched band across the middle of the pad, in the density band.
@@ -132,6 +133,8 @@ fn a_rendered_frame_shows_the_heatmap_where_the_punctures_are() {
         Duration::from_secs(240),
         |app| app.world().get_resource::<DemoPlayer>().is_none(),
     );
+    // The heatmap is under test, not the trails drawn over it.
+    app.world_mut().resource_mut::<Trails>().visible = false;
     // A few frames for the last patches to reach the GPU.
     for _ in 0..5 {
         app.update();
