@@ -85,12 +85,16 @@ fn preload(app: &mut App, punctures: u64) {
         state ^= state << 17;
         (state >> 40) as f32 / (1u64 << 24) as f32
     };
+    // Before the session's clock starts, ending lifted: the tool's own
+    // rate must not strike across the gap to the first frame.
+    let t0 = -(strikes as f64) * 1e-3 - 10.0;
+    let mut last = None;
     for k in 0..strikes {
         let uv = glam::Vec2::new(0.05 + 0.9 * next(), 0.05 + 0.9 * next());
         let Some(p) = surface.point_at_uv(uv) else {
             continue;
         };
-        let t = -1.0e6 + k as f64 * 1e-3;
+        let t = t0 + k as f64 * 1e-3;
         coverage.push_pose(Pose {
             t,
             position: p.position,
@@ -99,8 +103,25 @@ fn preload(app: &mut App, punctures: u64) {
             depth_mm: 0.5,
         });
         coverage.strike(t, 0.5);
+        last = Some((t, p));
+    }
+    if let Some((t, p)) = last {
+        coverage.push_pose(Pose {
+            t: t + 1e-3,
+            position: p.position,
+            orientation: Quat::from_rotation_arc(glam::Vec3::Z, p.normal),
+            force_n: 0.0,
+            depth_mm: 0.5,
+        });
     }
     coverage.update();
+    let total = coverage.session().grid().total();
+    // The tool's own rate strikes between the preloading poses too (about
+    // a tenth more); what counts is at least as many as asked.
+    assert!(
+        (punctures..punctures * 13 / 10).contains(&total),
+        "preloaded {total} punctures, wanted {punctures}"
+    );
 }
 
 struct Figures {
