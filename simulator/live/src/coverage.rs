@@ -225,6 +225,11 @@ impl LiveCoverage {
         true
     }
 
+    /// The latest pose fed.
+    pub fn latest_pose(&self) -> Option<&Pose> {
+        self.poses.back()
+    }
+
     /// The tool's pose at `t`, interpolated from the recent poses (the
     /// latest one for times after it).
     pub fn pose_at(&self, t: f64) -> Option<Pose> {

@@ -22,6 +22,9 @@ use crate::record::Recorder;
 
 /// How many strike depths the depth-over-time series keeps.
 const DEPTH_SERIES: usize = 4096;
+/// How long a strike reported ahead of the latest pose waits for the pose
+/// that covers it, s; after that the tool is taken to have stood still.
+const STRIKE_WAIT_S: f64 = 0.25;
 /// How many messages the pen log keeps.
 const LOG_LINES: usize = 200;
 
@@ -95,6 +98,8 @@ pub struct LiveSession {
     depth_series: VecDeque<(f64, f32)>,
     force_sent: Option<f32>,
     pen_poses: Vec<Pose>,
+    /// Strikes later than the latest pose: (t, depth mm).
+    waiting: VecDeque<(f64, f32)>,
     pen_strikes: bool,
     tool_name: String,
     surface_name: String,
@@ -134,6 +139,7 @@ impl LiveSession {
             depth_series: VecDeque::new(),
             force_sent: None,
             pen_poses: Vec::new(),
+            waiting: VecDeque::new(),
             pen_strikes: true,
             tool_name,
             surface_name,
@@ -181,6 +187,7 @@ impl LiveSession {
     /// Feeds a tool pose.
     pub fn push_pose(&mut self, pose: Pose) {
         self.coverage.push_pose(pose);
+        self.release_waiting(pose.t);
         if let Some((_, rec)) = &mut self.recorder
             && let Err(e) = rec.pose(&pose)
         {
@@ -283,6 +290,8 @@ impl LiveSession {
         for event in events {
             self.handle(event);
         }
+        let stale = self.now() - STRIKE_WAIT_S;
+        self.release_waiting(stale);
         self.coverage.update()
     }
 
@@ -414,7 +423,31 @@ impl LiveSession {
         }
     }
 
+    /// A strike at `t`: placed now if the poses reach `t`, else held until
+    /// they do. A pen's batch can be fresher than the latest frame's pose,
+    /// and a strike pinned to that pose would pile up where the tool was.
     fn strike(&mut self, t: f64, depth_mm: f32) {
+        let ahead = self.coverage.latest_pose().is_none_or(|p| p.t < t);
+        if ahead && self.waiting.len() < 100_000 {
+            let at = self.waiting.partition_point(|&(w, _)| w <= t);
+            self.waiting.insert(at, (t, depth_mm));
+        } else {
+            self.place_strike(t, depth_mm);
+        }
+    }
+
+    /// Places the held strikes up to `t`.
+    fn release_waiting(&mut self, t: f64) {
+        while let Some(&(w, d)) = self.waiting.front() {
+            if w > t {
+                break;
+            }
+            self.waiting.pop_front();
+            self.place_strike(w, d);
+        }
+    }
+
+    fn place_strike(&mut self, t: f64, depth_mm: f32) {
         self.view.strikes += 1;
         let landed = self.coverage.pose_at(t).is_some_and(|p| p.force_n > 0.0);
         if !landed {
