@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
+use penlab_simulator::contact::RAY_BACKOFF_MM;
 use penlab_simulator::heatmap::class_colour;
 use penlab_simulator::metrics::{self, Class, MetricsConfig};
 use penlab_simulator::pose::Pose;
@@ -223,6 +224,22 @@ impl LiveCoverage {
         pose.depth_mm = depth_mm;
         self.session.strike_at(&pose);
         true
+    }
+
+    /// The depth limit of the zone under the tool at `pose`, mm, if the
+    /// tool is over the surface and the zone has one.
+    pub fn zone_limit_under(&self, pose: &Pose) -> Option<f32> {
+        let surface = self.session.surface();
+        let axis = pose.axis();
+        let hit = surface.raycast(
+            pose.position + axis * RAY_BACKOFF_MM,
+            -axis,
+            2.0 * RAY_BACKOFF_MM,
+        )?;
+        let limit = *self
+            .depth_limit
+            .get(surface.area.texel_of(hit.uv) as usize)?;
+        limit.is_finite().then_some(limit)
     }
 
     /// The latest pose fed.

@@ -7,15 +7,14 @@
 //! Prints the figures; `cargo bench -p penlab-view --bench frame_time`.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use glam::Quat;
 use penlab_simulator::pose::Pose;
 use penlab_simulator::script::Script;
+use penlab_view::ViewOptions;
 use penlab_view::pen::Live;
-use penlab_view::{Demo, DemoStrikes, ViewOptions};
 
 const SCRIPT: &str = r#"
 [surface]
@@ -45,29 +44,7 @@ const SIZE: (u32, u32) = (640, 400);
 
 fn options() -> ViewOptions {
     let script = Script::parse(Path::new("frame-time.toml"), SCRIPT).unwrap();
-    let surface = Arc::new(script.surface().unwrap());
-    let tool = Arc::new(script.tool().unwrap());
-    let events = script.events(&surface, &tool).unwrap();
-    ViewOptions {
-        surface,
-        tool,
-        metrics: script.spec.metrics.clone(),
-        pass_cells: 4,
-        pen: None,
-        depth_mm: 0.5,
-        rate_hz: None,
-        force_n: 2.0,
-        demo: Some(Demo {
-            events,
-            strikes: DemoStrikes::Rate(117.0),
-            speed: 1.0,
-            name: "frame-time".into(),
-        }),
-        record: None,
-        screenshot: None,
-        quit_after_s: None,
-        export_dir: std::env::temp_dir(),
-    }
+    ViewOptions::scripted_without_pen(&script, 1.0).unwrap()
 }
 
 /// Ten million punctures spread over the pad, as an hour-long session would

@@ -9,14 +9,17 @@ use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use penlab_live::coverage::HeatmapMode;
 use penlab_live::link::LinkCommand;
-use penlab_live::session::{Connection, LiveSession};
+use penlab_live::session::Connection;
 use penlab_simulator::pose::{Pose, orientation_facing};
 use penlab_simulator::session::Event;
 use penlab_simulator::tool::ToolKind;
 
 use crate::camera::OrbitCamera;
 use crate::options::DemoStrikes;
-use crate::pen::{DemoPlayer, Live, Options, PendingPoses, Settings, SimSet, ToolPose, snap};
+use crate::pen::{
+    DemoPlayer, Live, Options, PendingPoses, Settings, SimSet, ToolPose, request_depth,
+    request_rate,
+};
 use crate::scene::SurfaceFrame;
 use crate::tool::Trails;
 
@@ -197,42 +200,6 @@ fn lift(tool: &mut ToolPose, pending: &mut PendingPoses, now: f64) {
         tool.pose = Some(lifted);
     }
     tool.contact = false;
-}
-
-/// Asks the pen for `depth_mm` (snapped to what it declares); returns the
-/// depth asked.
-pub fn request_depth(live: &mut LiveSession, depth_mm: f32) -> f32 {
-    match live.pen().capabilities.clone() {
-        Some(c) => {
-            let um = snap(
-                depth_mm * 1000.0,
-                c.depth_min_um,
-                c.depth_max_um,
-                c.depth_step_um,
-            );
-            live.command(LinkCommand::SetDepth { depth_um: um });
-            f32::from(um) / 1000.0
-        }
-        None => depth_mm.clamp(0.0, 5.0),
-    }
-}
-
-/// Asks the pen for `rate_hz` (snapped); returns the rate asked.
-pub fn request_rate(live: &mut LiveSession, rate_hz: f32) -> f32 {
-    match live.pen().capabilities.clone() {
-        Some(c) if c.rate_max_chz > c.rate_min_chz => {
-            let chz = snap(
-                rate_hz * 100.0,
-                c.rate_min_chz,
-                c.rate_max_chz,
-                c.rate_step_chz,
-            );
-            live.command(LinkCommand::SetRate { rate_chz: chz });
-            f32::from(chz) / 100.0
-        }
-        Some(c) => f32::from(c.rate_min_chz) / 100.0,
-        None => rate_hz.clamp(1.0, 1000.0),
-    }
 }
 
 type EguiKeys<'a> = Option<Res<'a, bevy_egui::input::EguiWantsInput>>;

@@ -45,22 +45,18 @@ pub fn display_problem() -> Option<String> {
 
 /// Everything the simulator view adds to an app, windowed or not.
 pub struct SimViewPlugin {
-    /// The session's settings; taken when the plugin is built.
-    pub options: std::sync::Mutex<Option<ViewOptions>>,
+    /// The session's settings.
+    pub options: ViewOptions,
     /// Whether there is a window (the panel and mouse need one).
     pub windowed: bool,
 }
 
 impl Plugin for SimViewPlugin {
     fn build(&self, app: &mut App) {
-        let options = self
-            .options
-            .lock()
-            .ok()
-            .and_then(|mut o| o.take())
-            .expect("SimViewPlugin is built once");
         app.add_plugins((
-            pen::PenPlugin::new(options),
+            pen::PenPlugin {
+                options: self.options.clone(),
+            },
             scene::ScenePlugin,
             upload::HeatmapUploadPlugin,
             camera::OrbitCameraPlugin,
@@ -100,7 +96,7 @@ pub fn run_window(options: ViewOptions) -> anyhow::Result<()> {
         )
         .add_plugins(bevy_egui::EguiPlugin::default())
         .add_plugins(SimViewPlugin {
-            options: std::sync::Mutex::new(Some(options)),
+            options,
             windowed: true,
         })
         .run();
@@ -131,7 +127,7 @@ pub fn headless_app(options: ViewOptions, width: u32, height: u32) -> App {
     .add_plugins(ScheduleRunnerPlugin::default())
     .insert_resource(capture::Offscreen { width, height })
     .add_plugins(SimViewPlugin {
-        options: std::sync::Mutex::new(Some(options)),
+        options,
         windowed: false,
     });
     app

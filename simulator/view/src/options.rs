@@ -5,7 +5,8 @@ use std::sync::Arc;
 
 use penlab_live::link::PenSource;
 use penlab_simulator::metrics::MetricsConfig;
-use penlab_simulator::session::Event;
+use penlab_simulator::script::Script;
+use penlab_simulator::session::{Event, StrikeSource};
 use penlab_simulator::surface::Surface;
 use penlab_simulator::tool::Tool;
 
@@ -65,6 +66,41 @@ pub struct ViewOptions {
 }
 
 impl ViewOptions {
+    /// `script` played as a demonstration with no pen attached: the tool
+    /// strikes at the script's rate, at `speed` times real time.
+    pub fn scripted_without_pen(script: &Script, speed: f64) -> penlab_simulator::Result<Self> {
+        let surface = Arc::new(script.surface()?);
+        let tool = Arc::new(script.tool()?);
+        let events = script.events(&surface, &tool)?;
+        let strikes = match script.strike_source(&tool) {
+            StrikeSource::Rate(hz) => DemoStrikes::Rate(hz),
+            StrikeSource::Events => DemoStrikes::Recorded,
+        };
+        let settings = &script.spec.settings;
+        Ok(ViewOptions {
+            metrics: script.spec.metrics.clone(),
+            pass_cells: settings.pass_cells,
+            pen: None,
+            depth_mm: settings.depth_mm,
+            rate_hz: None,
+            force_n: settings
+                .force_n
+                .unwrap_or(tool.profile.full_contact_force_n),
+            demo: Some(Demo {
+                events,
+                strikes,
+                speed,
+                name: script.path.display().to_string(),
+            }),
+            record: None,
+            screenshot: None,
+            quit_after_s: None,
+            export_dir: PathBuf::from("."),
+            surface,
+            tool,
+        })
+    }
+
     /// A short description for the window title.
     pub fn title(&self) -> String {
         let pen = match &self.pen {

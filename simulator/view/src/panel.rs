@@ -22,9 +22,9 @@ use penlab_simulator::session::StrikeSource;
 
 use crate::camera::OrbitCamera;
 use crate::capture::{SaveScreenshot, export, timestamped};
-use crate::input::{request_depth, request_rate};
 use crate::options::{Demo, DemoStrikes};
 use crate::pen::{DemoPlayer, Live, Options, Settings, ToolPose};
+use crate::pen::{request_depth, request_rate};
 use crate::tool::Trails;
 use crate::upload::UploadStats;
 
@@ -470,7 +470,7 @@ fn depth_section(ui: &mut egui::Ui, live: &Live, tool: &ToolPose, settings: &Set
         .filter(|(t, _)| now - t < 30.0)
         .map(|(t, d)| [t - now, f64::from(*d)])
         .collect();
-    let limit = zone_limit_under(live, tool);
+    let limit = tool.pose.and_then(|p| live.0.coverage.zone_limit_under(&p));
     Plot::new("depth-over-time")
         .height(110.0)
         .allow_scroll(false)
@@ -487,14 +487,6 @@ fn depth_section(ui: &mut egui::Ui, live: &Live, tool: &ToolPose, settings: &Set
             }
         });
     cross_section(ui, live, settings.depth_mm, limit);
-}
-
-fn zone_limit_under(live: &Live, tool: &ToolPose) -> Option<f32> {
-    let p = tool.pose?;
-    let s = live.0.coverage.session().surface();
-    let hit = s.raycast(p.position + p.axis() * 5.0, -p.axis(), 10.0)?;
-    let z = *s.area.zone.get(s.area.texel_of(hit.uv) as usize)?;
-    s.zones.get(usize::from(z))?.max_depth_mm
 }
 
 /// Skin layers under the tool (typical thicknesses, mm; they vary by site).
@@ -689,13 +681,11 @@ fn fresh_coverage(
     source: Option<StrikeSource>,
 ) -> anyhow::Result<()> {
     let o = &options.0;
-    let old = live.0.coverage.session();
     let source = source.unwrap_or(if live.0.pen_drives_strikes() {
         StrikeSource::Events
     } else {
         StrikeSource::Rate(f64::from(o.tool.profile.rate_hz.unwrap_or(100.0)))
     });
-    let _ = old;
     let mut fresh = LiveCoverage::new(
         o.surface.clone(),
         o.tool.clone(),

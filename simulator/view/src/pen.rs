@@ -96,16 +96,8 @@ impl DemoPlayer {
 
 /// Builds the session from the options and polls it every frame.
 pub struct PenPlugin {
-    options: std::sync::Mutex<Option<ViewOptions>>,
-}
-
-impl PenPlugin {
-    /// The plugin for a session with `options`.
-    pub fn new(options: ViewOptions) -> Self {
-        PenPlugin {
-            options: std::sync::Mutex::new(Some(options)),
-        }
-    }
+    /// The session's settings.
+    pub options: ViewOptions,
 }
 
 /// Opens the session the options describe: coverage and pen.
@@ -144,12 +136,7 @@ pub fn open_session(options: &ViewOptions) -> penlab_simulator::Result<LiveSessi
 
 impl Plugin for PenPlugin {
     fn build(&self, app: &mut App) {
-        let options = self
-            .options
-            .lock()
-            .ok()
-            .and_then(|mut o| o.take())
-            .expect("PenPlugin is built once");
+        let options = self.options.clone();
         let mut session = match open_session(&options) {
             Ok(s) => s,
             Err(e) => {
@@ -211,7 +198,7 @@ struct Configured(bool);
 /// Sends the start depth and rate once the pen has answered the handshake.
 fn configure_pen(
     mut live: ResMut<Live>,
-    settings: Res<Settings>,
+    mut settings: ResMut<Settings>,
     player: Option<Res<DemoPlayer>>,
     mut done: ResMut<Configured>,
 ) {
@@ -224,27 +211,46 @@ fn configure_pen(
         return;
     }
     done.0 = true;
-    let caps = live.0.pen().capabilities.clone();
-    if let Some(caps) = caps {
-        let depth_um = snap(
-            settings.depth_mm * 1000.0,
-            caps.depth_min_um,
-            caps.depth_max_um,
-            caps.depth_step_um,
-        );
-        live.0.command(LinkCommand::SetDepth { depth_um });
-        if caps.rate_max_chz > caps.rate_min_chz {
-            let rate_chz = snap(
-                settings.rate_hz * 100.0,
-                caps.rate_min_chz,
-                caps.rate_max_chz,
-                caps.rate_step_chz,
+    settings.depth_mm = request_depth(&mut live.0, settings.depth_mm);
+    settings.rate_hz = request_rate(&mut live.0, settings.rate_hz);
+    if player.is_some_and(|p| p.demo.strikes == DemoStrikes::Pen) {
+        live.0.command(LinkCommand::Start);
+    }
+}
+
+/// Asks the pen for `depth_mm` (snapped to what it declares); returns the
+/// depth asked.
+pub fn request_depth(live: &mut LiveSession, depth_mm: f32) -> f32 {
+    match live.pen().capabilities.clone() {
+        Some(c) => {
+            let um = snap(
+                depth_mm * 1000.0,
+                c.depth_min_um,
+                c.depth_max_um,
+                c.depth_step_um,
             );
-            live.0.command(LinkCommand::SetRate { rate_chz });
+            live.command(LinkCommand::SetDepth { depth_um: um });
+            f32::from(um) / 1000.0
         }
-        if player.is_some_and(|p| p.demo.strikes == DemoStrikes::Pen) {
-            live.0.command(LinkCommand::Start);
+        None => depth_mm.clamp(0.0, 5.0),
+    }
+}
+
+/// Asks the pen for `rate_hz` (snapped); returns the rate asked.
+pub fn request_rate(live: &mut LiveSession, rate_hz: f32) -> f32 {
+    match live.pen().capabilities.clone() {
+        Some(c) if c.rate_max_chz > c.rate_min_chz => {
+            let chz = snap(
+                rate_hz * 100.0,
+                c.rate_min_chz,
+                c.rate_max_chz,
+                c.rate_step_chz,
+            );
+            live.command(LinkCommand::SetRate { rate_chz: chz });
+            f32::from(chz) / 100.0
         }
+        Some(c) => f32::from(c.rate_min_chz) / 100.0,
+        None => rate_hz.clamp(1.0, 1000.0),
     }
 }
 

@@ -252,17 +252,7 @@ fn place_tool(
         t.rotation = Quat::from_rotation_x(FRAC_PI_2);
         t.scale = Vec3::new(1.0, length, 1.0);
     }
-    let zone_limit = live
-        .0
-        .coverage
-        .session()
-        .surface()
-        .raycast(p.position + p.axis() * 5.0, -p.axis(), 10.0)
-        .and_then(|h| {
-            let s = live.0.coverage.session().surface();
-            let z = *s.area.zone.get(s.area.texel_of(h.uv) as usize)?;
-            s.zones.get(usize::from(z))?.max_depth_mm
-        });
+    let zone_limit = live.0.coverage.zone_limit_under(&p);
     let [r, g, b, _] = if zone_limit.is_some_and(|l| depth > l + 1e-6) {
         penlab_live::coverage::TOO_DEEP
     } else {

@@ -3,19 +3,18 @@
 //! where the punctures are, and plain skin where none landed.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
 use penlab_simulator::heatmap::class_colour;
 use penlab_simulator::metrics::Class;
 use penlab_simulator::script::Script;
+use penlab_view::ViewOptions;
 use penlab_view::camera::OrbitCamera;
 use penlab_view::capture::FrameGrab;
 use penlab_view::pen::{DemoPlayer, Live};
 use penlab_view::scene::SurfaceFrame;
 use penlab_view::tool::Trails;
-use penlab_view::{Demo, DemoStrikes, ViewOptions};
 
 /// A crosshatched band across the middle of the pad, in the density band.
 const SCRIPT: &str = r#"
@@ -43,30 +42,8 @@ area = { u = [0.3, 0.7], v = [0.3, 0.7] }
 
 fn options() -> ViewOptions {
     let script = Script::parse(Path::new("render-test.toml"), SCRIPT).unwrap();
-    let surface = Arc::new(script.surface().unwrap());
-    let tool = Arc::new(script.tool().unwrap());
-    let events = script.events(&surface, &tool).unwrap();
-    ViewOptions {
-        surface,
-        tool,
-        metrics: script.spec.metrics.clone(),
-        pass_cells: 4,
-        pen: None,
-        depth_mm: 0.5,
-        rate_hz: None,
-        force_n: 2.0,
-        demo: Some(Demo {
-            events,
-            strikes: DemoStrikes::Rate(117.0),
-            // Fast-forward: the pass takes a few seconds of wall time.
-            speed: 8.0,
-            name: "render test".into(),
-        }),
-        record: None,
-        screenshot: None,
-        quit_after_s: None,
-        export_dir: std::env::temp_dir(),
-    }
+    // Fast-forward: the pass takes a few seconds of wall time.
+    ViewOptions::scripted_without_pen(&script, 8.0).unwrap()
 }
 
 fn update_until(
@@ -162,12 +139,7 @@ fn a_rendered_frame_shows_the_heatmap_where_the_punctures_are() {
     // 273 /cm² over the 4 × 4 cm area.
     assert!(punctures > 3_000, "the pass left {punctures} punctures");
     let surface = live.0.coverage.session().surface().clone();
-    let (w, _) = live.0.coverage.size();
-    let texel = |u: f32, v: f32| {
-        let t = surface.area.texel_of(Vec2::new(u, v));
-        let _ = w;
-        t
-    };
+    let texel = |u: f32, v: f32| surface.area.texel_of(Vec2::new(u, v));
     let centre_class = live.0.coverage.class(texel(0.5, 0.5));
     let corner_count = live.0.coverage.session().grid().texels()[texel(0.08, 0.08) as usize].count;
     assert_ne!(centre_class, Class::Outside);
