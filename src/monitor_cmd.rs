@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
-use penlab_harness::monitor::{self, MonitorEnd, MonitorOptions};
+use penlab_host::monitor::{self, MonitorEnd, MonitorOptions};
 
 /// Arguments of `penlab monitor`.
 #[derive(Debug, Args)]

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use penlab_harness::capture::{self, Event};
+use penlab_host::capture::{self, Event};
 use penlab_protocol::message::Direction;
 
 /// Arguments of `penlab replay`.

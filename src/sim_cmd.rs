@@ -145,7 +145,8 @@ fn run_view(args: SimArgs) -> anyhow::Result<ExitCode> {
 pub fn view_options(args: &SimArgs) -> anyhow::Result<penlab_view::ViewOptions> {
     use std::sync::Arc;
 
-    use penlab_live::link::PenSource;
+    use penlab_host::transport::Transport;
+    use penlab_live::link::mock_pen;
     use penlab_simulator::metrics::MetricsConfig;
     use penlab_simulator::surfaces::{self, ZoneLimits};
     use penlab_simulator::tool::{ToolKind, ToolProfiles};
@@ -154,24 +155,15 @@ pub fn view_options(args: &SimArgs) -> anyhow::Result<penlab_view::ViewOptions> 
     if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 1000.0) {
         bail!("--speed must be above 0 and at most 1000");
     }
-    let pen = if args.no_pen {
-        None
+    let (pen, mock_needles) = if args.no_pen {
+        (None, None)
     } else if let Some(path) = &args.port {
-        Some(PenSource::Port {
-            path: path.clone(),
-            baud: args.baud,
-        })
+        (Some(Transport::serial(path.clone(), args.baud)), None)
     } else {
         let profile = penlab_firmware_mock::profile::Profile::load(&args.mock)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        Some(PenSource::Mock {
-            profile: Box::new(profile),
-            seed: args.seed,
-        })
-    };
-    let mock_needles = match &pen {
-        Some(PenSource::Mock { profile, .. }) => Some(profile.cartridge.needle_count),
-        _ => None,
+        let needles = profile.cartridge.needle_count;
+        (Some(mock_pen(profile, args.seed)), Some(needles))
     };
     let (surface, tool, metrics, mut depth, rate, events, pass_cells) = match &args.script {
         Some(path) => {

@@ -14,6 +14,7 @@ use penlab_harness::partition::Partition;
 use penlab_harness::report::{Outcome, RunReport};
 use penlab_harness::runner::{self, RunEvent, RunOptions, Target};
 use penlab_harness::scenario::{load_suites, shipped_suite_dir};
+use penlab_host::transport::Transport;
 
 /// Arguments of `penlab test`.
 #[derive(Debug, Args)]
@@ -122,16 +123,16 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
 fn targets(args: &TestArgs) -> anyhow::Result<Vec<Target>> {
     if let Some(profile) = &args.mock {
         let loaded = Profile::load(profile).map_err(|e| anyhow::anyhow!("{e}"))?;
-        return Ok(vec![Target::Mock {
-            profile: Box::new(loaded),
-            name: profile.clone(),
-            bugs: args.bug.iter().copied().collect::<BugSet>(),
-            seed: args.seed,
-            virtual_time: !args.real_time,
-        }]);
+        return Ok(vec![Target::mock(
+            loaded,
+            profile,
+            args.bug.iter().copied().collect::<BugSet>(),
+            args.seed,
+            !args.real_time,
+        )]);
     }
     if let Some(addr) = &args.tcp {
-        return Ok(vec![Target::Tcp { addr: addr.clone() }]);
+        return Ok(vec![Target::new(Transport::tcp(addr.clone()))]);
     }
     if !args.port.is_empty() {
         for port in &args.port {
@@ -142,10 +143,7 @@ fn targets(args: &TestArgs) -> anyhow::Result<Vec<Target>> {
         return Ok(args
             .port
             .iter()
-            .map(|p| Target::Serial {
-                path: p.clone(),
-                baud: args.baud,
-            })
+            .map(|p| Target::new(Transport::serial(p.clone(), args.baud)))
             .collect());
     }
     bail!("say what to test: --mock PROFILE, --port PATH or --tcp HOST:PORT")

@@ -8,7 +8,7 @@ use common::MockPen;
 
 use std::time::Duration;
 
-use penlab_harness::session::{Reply, Session, SessionError, SessionOptions};
+use penlab_host::session::{Reply, Session, SessionError, SessionOptions};
 use penlab_protocol::message::{
     DeviceState, FaultCode, Message, NackReason, Packet, SetDepth, SetRate,
 };
@@ -34,7 +34,7 @@ async fn a_session_with_the_mock_over_a_pty() {
     let h = s.open().await.expect("handshake").clone();
     assert_eq!(h.identity.protocol_major, 1);
     assert_eq!(h.status.state, DeviceState::Idle);
-    let caps = h.capabilities.clone();
+    let caps = h.limits.clone();
 
     // Within the declared limits: accepted.
     let mid = caps.depth_min_um

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use penlab_harness::capture::{self, CaptureWriter};
+use penlab_host::capture::{self, CaptureWriter};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(cap) = capture::read(data) else { return };

@@ -13,7 +13,7 @@ use penlab_firmware_mock::device::DeviceConfig;
 use penlab_firmware_mock::profile::Profile;
 use penlab_firmware_mock::runner::{Mock, MockConfig};
 use penlab_firmware_mock::transport::Pty;
-use penlab_harness::session::{Session, SessionOptions};
+use penlab_host::session::{Session, SessionOptions};
 use penlab_protocol::MAX_WIRE_FRAME;
 use penlab_protocol::codec::encode_packet;
 use penlab_protocol::message::{Hello, Message, Packet};

@@ -12,69 +12,85 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use penlab_firmware_mock::bugs::BugSet;
 use penlab_firmware_mock::device::DeviceConfig;
-use penlab_firmware_mock::env::{EnvCommand, EnvHandle};
 use penlab_firmware_mock::profile::Profile;
 use penlab_firmware_mock::runner::{MockConfig, spawn_duplex};
-use penlab_protocol::message::{Capabilities, Message, Packet};
+use penlab_host::env::{EnvCommand, EnvLink};
+use penlab_host::limits::PenLimits;
+use penlab_host::transport::{Connection, Link, Transport};
+use penlab_protocol::message::{Message, Packet};
 use penlab_protocol::timing::ACK_DEADLINE;
-use tokio::io::{AsyncRead, AsyncWrite};
 
-use crate::capture::{CaptureWriter, Header};
 use crate::measure::{Limit, Measurement};
 use crate::partition::Partition;
 use crate::report::{DeviceInfo, Outcome, RunReport, TestRecord};
 use crate::scenario::{Action, ExpectReply, Quantity, Step, Suite, Sweep, TestCase, Vars};
-use crate::session::{Inbound, Reply, Session, SessionError, SessionOptions};
+use penlab_host::capture::{CaptureWriter, Header};
+use penlab_host::session::{Inbound, Reply, Session, SessionError, SessionOptions};
 
 /// Longest a single test may run (virtual time for a mock in virtual time).
 pub const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What the suites run against.
 #[derive(Debug, Clone)]
-pub enum Target {
-    /// A mock pen in process, a fresh one for every test.
-    Mock {
-        /// Its profile.
-        profile: Box<Profile>,
-        /// Its profile's name, for reports.
-        name: String,
-        /// Planted bugs.
-        bugs: BugSet,
-        /// Seed of its random draws.
-        seed: u64,
-        /// Run on tokio's paused clock: deterministic and much faster than
-        /// real time.
-        virtual_time: bool,
-    },
-    /// A pen on a serial port (USB CDC-ACM or a UART bridge).
-    Serial {
-        /// The port.
-        path: String,
-        /// Line speed.
-        baud: u32,
-    },
-    /// A pen (or a mock) on TCP.
-    Tcp {
-        /// `host:port`.
-        addr: String,
-    },
+pub struct Target {
+    /// How to reach the pen. An in-process pen is started afresh for every
+    /// test; any other keeps its state from one test to the next.
+    pub transport: Transport,
+    /// Run on tokio's paused clock: deterministic and much faster than real
+    /// time. Only for an in-process pen.
+    pub virtual_time: bool,
+    description: String,
 }
 
 impl Target {
+    /// A pen reached through `transport`, in real time.
+    pub fn new(transport: Transport) -> Self {
+        Target {
+            description: transport.describe().to_owned(),
+            transport,
+            virtual_time: false,
+        }
+    }
+
+    /// The mock pen in process, a fresh one for every test: `name` is its
+    /// profile's name for reports.
+    pub fn mock(profile: Profile, name: &str, bugs: BugSet, seed: u64, virtual_time: bool) -> Self {
+        let planted: Vec<&str> = bugs.iter().map(|b| b.name()).collect();
+        let description = if planted.is_empty() {
+            format!("mock:{name}")
+        } else {
+            format!("mock:{name} (bugs: {})", planted.join(", "))
+        };
+        let mut device = DeviceConfig::new(profile);
+        device.seed = seed;
+        device.bugs = bugs;
+        let config = MockConfig::new(device);
+        let transport = Transport::in_process(description.clone(), move || {
+            let (host, env, task) = spawn_duplex(config.clone());
+            Connection {
+                link: Box::new(host),
+                env: Some(EnvLink::in_process(env.into())),
+                finished: Some(Box::pin(async move {
+                    let _ = task.await;
+                })),
+            }
+        });
+        Target {
+            transport,
+            virtual_time,
+            description,
+        }
+    }
+
     /// How reports name the target.
     pub fn describe(&self) -> String {
-        match self {
-            Target::Mock { name, bugs, .. } => {
-                let bugs: Vec<&str> = bugs.iter().map(|b| b.name()).collect();
-                if bugs.is_empty() {
-                    format!("mock:{name}")
-                } else {
-                    format!("mock:{name} (bugs: {})", bugs.join(", "))
-                }
-            }
-            Target::Serial { path, .. } => path.clone(),
-            Target::Tcp { addr } => format!("tcp:{addr}"),
-        }
+        self.description.clone()
+    }
+
+    /// Whether the pen is real hardware (or anything else that keeps its
+    /// state between tests), rather than a fresh in-process mock.
+    pub fn is_persistent(&self) -> bool {
+        !self.transport.is_in_process()
     }
 }
 
@@ -143,13 +159,7 @@ pub fn run(
     }
     let mut builder = tokio::runtime::Builder::new_current_thread();
     builder.enable_all();
-    if matches!(
-        target,
-        Target::Mock {
-            virtual_time: true,
-            ..
-        }
-    ) {
+    if target.virtual_time && target.transport.is_in_process() {
         builder.start_paused(true);
     }
     let runtime = builder.build().map_err(RunError::Runtime)?;
@@ -246,52 +256,24 @@ fn plan<'a>(suites: &'a [Suite], vars: Option<&Vars>, options: &RunOptions) -> V
     }
 }
 
-/// A link to the pen and, for a mock, its environment channel.
-type Connection = (Box<dyn Link>, Option<EnvHandle>);
-
-/// Any byte stream a session can run over.
-pub trait Link: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Link for T {}
-
 async fn connect(target: &Target) -> Result<Connection, SessionError> {
-    match target {
-        Target::Mock {
-            profile,
-            bugs,
-            seed,
-            ..
-        } => {
-            let mut device = DeviceConfig::new(Profile::clone(profile));
-            device.seed = *seed;
-            device.bugs = bugs.clone();
-            let (host, env, _task) = spawn_duplex(MockConfig::new(device));
-            Ok((Box::new(host), Some(env)))
-        }
-        Target::Serial { path, baud } => {
-            use tokio_serial::SerialPortBuilderExt;
-            let port = tokio_serial::new(path, *baud)
-                .open_native_async()
-                .map_err(|e| SessionError::Io(std::io::Error::other(format!("{path}: {e}"))))?;
-            Ok((Box::new(port), None))
-        }
-        Target::Tcp { addr } => {
-            let stream = tokio::net::TcpStream::connect(addr).await?;
-            stream.set_nodelay(true)?;
-            Ok((Box::new(stream), None))
-        }
-    }
+    target
+        .transport
+        .open()
+        .await
+        .map_err(|e| SessionError::Io(std::io::Error::new(e.source.kind(), e.to_string())))
 }
 
 /// What one handshake told about the pen, for every test after it.
 struct Pen {
     vars: Vars,
-    capabilities: Capabilities,
+    limits: PenLimits,
 }
 
 /// Handshakes once to learn who the pen is and its limits.
 async fn probe(target: &Target) -> Result<(DeviceInfo, Pen), SessionError> {
-    let (link, _env) = connect(target).await?;
-    let mut session = Session::new(link, SessionOptions::default());
+    let connection = connect(target).await?;
+    let mut session = Session::new(connection.link, SessionOptions::default());
     let h = session.open().await?.clone();
     let _ = session.stop_motor().await;
     let device = DeviceInfo {
@@ -304,8 +286,8 @@ async fn probe(target: &Target) -> Result<(DeviceInfo, Pen), SessionError> {
         ),
     };
     let pen = Pen {
-        vars: Vars::from_capabilities(&h.capabilities),
-        capabilities: h.capabilities,
+        vars: Vars::from_limits(&h.limits),
+        limits: h.limits,
     };
     Ok((device, pen))
 }
@@ -330,7 +312,7 @@ fn from_session(e: SessionError, at: &Step) -> Stop {
 /// What a running test keeps.
 struct Ctx {
     session: Session<Box<dyn Link>>,
-    env: Option<EnvHandle>,
+    env: Option<EnvLink>,
     vars: Vars,
     log: Vec<String>,
     measurements: Vec<Measurement>,
@@ -363,13 +345,13 @@ async fn run_instance(
         log: Vec::new(),
     };
     let started = tokio::time::Instant::now();
-    let Some(Pen { vars, capabilities }) = pen else {
+    let Some(Pen { vars, limits }) = pen else {
         record.outcome = Outcome::Error {
             message: format!("could not reach the pen ({})", target.describe()),
         };
         return record;
     };
-    let (link, env) = match connect(target).await {
+    let Connection { link, env, .. } = match connect(target).await {
         Ok(c) => c,
         Err(e) => {
             record.outcome = Outcome::Error {
@@ -412,7 +394,7 @@ async fn run_instance(
             Err(e) => record.log.push(format!("capture not written: {e}")),
         }
     }
-    session.set_known_limits(capabilities.clone());
+    session.set_known_limits(limits.clone());
     let mut vars = vars.clone();
     match instance.point {
         Some((Sweep::Depth, p)) => vars.set("depth", p),
@@ -430,11 +412,11 @@ async fn run_instance(
         measurements: Vec::new(),
         last_reply: None,
         backlog: Default::default(),
-        watchdog_ms: capabilities.watchdog_timeout_ms,
+        watchdog_ms: limits.watchdog_timeout_ms,
     };
     let body = tokio::time::timeout(
         TEST_TIMEOUT,
-        run_steps(&mut ctx, test, !matches!(target, Target::Mock { .. })),
+        run_steps(&mut ctx, test, target.is_persistent()),
     )
     .await;
     let mut outcome = match body {
@@ -492,7 +474,9 @@ async fn run_instance(
 fn unreachable_record(instance: &Instance<'_>, target: &Target, e: &SessionError) -> TestRecord {
     let message = format!("the first handshake with {} failed: {e}", target.describe());
     let outcome = match e {
-        SessionError::Handshake(_) | SessionError::NoReply { .. } => Outcome::Failed { message },
+        SessionError::Handshake(_) | SessionError::Limits(_) | SessionError::NoReply { .. } => {
+            Outcome::Failed { message }
+        }
         _ => Outcome::Error { message },
     };
     TestRecord {
@@ -761,9 +745,10 @@ async fn run_step(ctx: &mut Ctx, step: &Step) -> Result<(), Stop> {
             let command: EnvCommand = fill(ctx, step, v)?;
             let env = ctx
                 .env
-                .as_ref()
+                .as_mut()
                 .ok_or_else(|| Stop::Error(format!("{at}: no environment channel")))?;
             env.send(command.clone())
+                .await
                 .map_err(|e| Stop::Error(format!("{at}: {e}")))?;
             ctx.log.push(format!("environment: {command:?}"));
             // Let the mock act on it before the next step.

@@ -38,7 +38,8 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use penlab_protocol::message::{Capabilities, Message, MessageType, NackReason};
+use penlab_host::limits::PenLimits;
+use penlab_protocol::message::{Message, MessageType, NackReason};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -653,15 +654,8 @@ pub const VARIABLES: &[&str] = &[
 ];
 
 impl Vars {
-    /// The variables of a pen with these capabilities.
-    pub fn from_capabilities(c: &Capabilities) -> Vars {
-        let grid_mid = |min: u16, max: u16, step: u16| -> f64 {
-            if step == 0 {
-                return f64::from(min);
-            }
-            let steps = (max - min) / step;
-            f64::from(min + steps / 2 * step)
-        };
+    /// The variables of a pen with these (checked) limits.
+    pub fn from_limits(c: &PenLimits) -> Vars {
         let mut v = BTreeMap::new();
         let mut put = |k: &str, x: f64| {
             v.insert(k.to_owned(), x);
@@ -671,13 +665,13 @@ impl Vars {
         put("depth_step", f64::from(c.depth_step_um));
         put(
             "depth_mid",
-            grid_mid(c.depth_min_um, c.depth_max_um, c.depth_step_um),
+            f64::from(c.depth_setting((c.depth_settings() - 1) / 2)),
         );
         put("depth_labelled_max", f64::from(c.labelled_max_depth_um));
         put("rate_min", f64::from(c.rate_min_chz));
         put("rate_max", f64::from(c.rate_max_chz));
         put("rate_step", f64::from(c.rate_step_chz));
-        let rate_mid = grid_mid(c.rate_min_chz, c.rate_max_chz, c.rate_step_chz);
+        let rate_mid = f64::from(c.rate_setting((c.rate_settings() - 1) / 2));
         put("rate_mid", rate_mid);
         put("rate_min_hz", f64::from(c.rate_min_chz) / 100.0);
         put("rate_max_hz", f64::from(c.rate_max_chz) / 100.0);
@@ -989,7 +983,8 @@ steps = [
         let Message::Capabilities(caps) = caps else {
             unreachable!()
         };
-        let mut vars = Vars::from_capabilities(&caps);
+        let limits = penlab_host::limits::PenLimits::validate(caps).unwrap();
+        let mut vars = Vars::from_limits(&limits);
         assert_eq!(vars.sweep_points(Sweep::Depth), [0.0, 1_250.0, 2_500.0]);
         assert_eq!(
             vars.sweep_points(Sweep::Rate),

@@ -13,13 +13,13 @@ fn suites() -> Vec<Suite> {
 }
 
 fn run(profile: &str, bugs: &[PlantedBug]) -> RunReport {
-    let target = Target::Mock {
-        profile: Box::new(Profile::builtin(profile).expect("a shipped profile")),
-        name: profile.to_owned(),
-        bugs: bugs.iter().copied().collect::<BugSet>(),
-        seed: 1,
-        virtual_time: true,
-    };
+    let target = Target::mock(
+        Profile::builtin(profile).expect("a shipped profile"),
+        profile,
+        bugs.iter().copied().collect::<BugSet>(),
+        1,
+        true,
+    );
     runner::run(&suites(), &target, RunOptions::default()).expect("the run starts")
 }
 

@@ -15,6 +15,8 @@
 //!   and [`message::Packet`], a sequence number with its message.
 //! * [`seq`]: sequence tracking that reveals loss and duplication.
 //! * [`timing`]: the heartbeat, watchdog and acknowledgement rules.
+//! * `env` (with `std`): the test bench's environment-channel commands
+//!   (force, cartridges, faults), shared by hosts and mock pens.
 //!
 //! ```
 //! use penlab_protocol::{codec::{Decoder, encode_packet}, message::{Message, Packet, SetDepth}};
@@ -36,6 +38,8 @@ extern crate std;
 
 pub mod checksum;
 pub mod codec;
+#[cfg(feature = "std")]
+pub mod env;
 pub mod frame;
 pub mod message;
 pub mod samples;

@@ -1,5 +1,5 @@
 //! The pen on the line, on its own thread: the built-in mock in process or a
-//! real pen on a serial port, driven through the harness's protocol
+//! real pen on any [`Transport`], driven through the host's protocol
 //! [`Session`] on a small tokio runtime.
 //!
 //! A view talks to it without ever blocking: [`PenLink::send`] queues a
@@ -18,13 +18,15 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use penlab_firmware_mock::device::DeviceConfig;
-use penlab_firmware_mock::env::{EnvCommand, EnvHandle};
 use penlab_firmware_mock::profile::{BUILTIN, Profile};
 use penlab_firmware_mock::runner::{MockConfig, spawn_duplex};
-use penlab_harness::session::{Inbound, Reply, Session, SessionError, SessionOptions};
+use penlab_host::env::{EnvCommand, EnvLink};
+use penlab_host::limits::PenLimits;
+use penlab_host::session::{Inbound, Reply, Session, SessionError, SessionOptions};
+use penlab_host::transport::{Connection, Transport};
 use penlab_protocol::message::{
-    Capabilities, CartridgeEvent, Fault, Identity, Message, MessageType, NackReason, Pose,
-    SetDepth, SetRate, Status, StrikeBatch, Telemetry,
+    CartridgeEvent, Fault, Identity, Message, MessageType, NackReason, Pose, SetDepth, SetRate,
+    Status, StrikeBatch, Telemetry,
 };
 use penlab_protocol::seq::SeqEvent;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -47,43 +49,29 @@ const MOCK_WAIT: Duration = Duration::from_millis(300);
 /// is one summary, not an event per bad byte.
 const TROUBLE_PERIOD: Duration = Duration::from_millis(500);
 
-/// Where the pen is.
-#[derive(Debug, Clone)]
-pub enum PenSource {
-    /// The built-in mock pen, run in process on the link's thread.
-    Mock {
-        /// Its device profile (e.g. `Profile::builtin("skinpen-like")`).
-        profile: Box<Profile>,
-        /// Seed of its random draws (landing error, strike noise).
-        seed: u64,
-    },
-    /// A pen on a serial port (USB CDC, a UART bridge, a pseudo-terminal).
-    Port {
-        /// The device path, e.g. `/dev/ttyACM0`.
-        path: String,
-        /// Baud rate (ignored by USB CDC pens, used by UART bridges).
-        baud: u32,
-    },
-}
-
-impl PenSource {
-    /// What a panel calls this pen: `built-in mock (skinpen-like)` or
-    /// `/dev/ttyACM0 @ 115200`.
-    pub fn describe(&self) -> String {
-        match self {
-            PenSource::Mock { profile, .. } => {
-                // A profile keeps no name; a shipped one is recognised by its
-                // contents, any other by the model it declares.
-                let name = BUILTIN
-                    .iter()
-                    .map(|(name, _)| *name)
-                    .find(|name| Profile::builtin(name).as_ref() == Some(profile.as_ref()))
-                    .map_or_else(|| profile.identity.model.clone(), str::to_owned);
-                format!("built-in mock ({name})")
-            }
-            PenSource::Port { path, baud } => format!("{path} @ {baud}"),
+/// The built-in mock pen with `profile`, run in process on the link's
+/// thread, as a [`Transport`] for [`PenLink::start`].
+pub fn mock_pen(profile: Profile, seed: u64) -> Transport {
+    // A profile keeps no name; a shipped one is recognised by its contents,
+    // any other by the model it declares.
+    let name = BUILTIN
+        .iter()
+        .map(|(name, _)| *name)
+        .find(|name| Profile::builtin(name).as_ref() == Some(&profile))
+        .map_or_else(|| profile.identity.model.clone(), str::to_owned);
+    let mut device = DeviceConfig::new(profile);
+    device.seed = seed;
+    let config = MockConfig::new(device);
+    Transport::in_process(format!("built-in mock ({name})"), move || {
+        let (host, env, task) = spawn_duplex(config.clone());
+        Connection {
+            link: Box::new(host),
+            env: Some(EnvLink::in_process(env.into())),
+            finished: Some(Box::pin(async move {
+                let _ = task.await;
+            })),
         }
-    }
+    })
 }
 
 /// Something to do with the pen.
@@ -149,8 +137,9 @@ pub enum LinkEvent {
     Connected {
         /// Who the pen is.
         identity: Identity,
-        /// What it declares it can do; commands are held to these limits.
-        capabilities: Capabilities,
+        /// What it declares it can do, checked at the handshake; commands
+        /// are held to these limits.
+        limits: PenLimits,
         /// Its state after the handshake.
         status: Status,
         /// From `Hello` to the last answer.
@@ -257,17 +246,18 @@ impl fmt::Debug for PenLink {
 }
 
 impl PenLink {
-    /// Starts the link's thread: opens the port (or starts the mock) and
-    /// shakes hands. Failures arrive as [`LinkEvent::Disconnected`].
-    pub fn start(source: PenSource) -> PenLink {
-        let mock = matches!(source, PenSource::Mock { .. });
-        let description = source.describe();
+    /// Starts the link's thread: opens the pen (a port, or the mock in
+    /// process) and shakes hands. Failures arrive as
+    /// [`LinkEvent::Disconnected`].
+    pub fn start(transport: Transport) -> PenLink {
+        let mock = transport.is_in_process();
+        let description = transport.describe().to_owned();
         let (commands, command_rx) = tokio_mpsc::unbounded_channel();
         let (event_tx, events) = std_mpsc::channel();
         let spare = event_tx.clone();
         let spawned = std::thread::Builder::new()
             .name(THREAD_NAME.to_owned())
-            .spawn(move || run_thread(source, command_rx, event_tx));
+            .spawn(move || run_thread(transport, command_rx, event_tx));
         let thread = match spawned {
             Ok(thread) => Some(thread),
             Err(e) => {
@@ -310,7 +300,8 @@ impl PenLink {
         self.mock
     }
 
-    /// Where the pen is, for a panel (see [`PenSource::describe`]).
+    /// Where the pen is, for a panel: `built-in mock (skinpen-like)` or
+    /// `/dev/ttyACM0`.
     pub fn describe(&self) -> String {
         self.description.clone()
     }
@@ -368,7 +359,11 @@ fn emit(events: &Events, event: LinkEvent) {
     let _ = events.send(event);
 }
 
-fn run_thread(source: PenSource, commands: tokio_mpsc::UnboundedReceiver<Control>, events: Events) {
+fn run_thread(
+    transport: Transport,
+    commands: tokio_mpsc::UnboundedReceiver<Control>,
+    events: Events,
+) {
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -386,7 +381,7 @@ fn run_thread(source: PenSource, commands: tokio_mpsc::UnboundedReceiver<Control
     };
     // Whatever happens on the line, the view must learn the link is gone.
     let reason = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        runtime.block_on(drive(source, commands, &events))
+        runtime.block_on(drive(transport, commands, &events))
     }))
     .unwrap_or_else(|_| "the link's thread failed (a bug: see the log)".to_owned());
     emit(&events, LinkEvent::Disconnected { reason });
@@ -394,34 +389,26 @@ fn run_thread(source: PenSource, commands: tokio_mpsc::UnboundedReceiver<Control
 
 /// Runs the link to its end; returns why it ended.
 async fn drive(
-    source: PenSource,
+    transport: Transport,
     commands: tokio_mpsc::UnboundedReceiver<Control>,
     events: &Events,
 ) -> String {
-    match source {
-        PenSource::Mock { profile, seed } => {
-            let mut device = DeviceConfig::new(*profile);
-            device.seed = seed;
-            let (host, env, task) = spawn_duplex(MockConfig::new(device));
-            let reason = serve(host, Some(env), commands, events).await;
-            // The mock runs on this runtime: let it see its line close and
-            // return rather than be cut off mid-write.
-            let _ = tokio::time::timeout(MOCK_WAIT, task).await;
-            reason
-        }
-        PenSource::Port { path, baud } => {
-            use tokio_serial::SerialPortBuilderExt;
-            match tokio_serial::new(&path, baud).open_native_async() {
-                Ok(port) => serve(port, None, commands, events).await,
-                Err(e) => format!("could not open {path}: {e}"),
-            }
-        }
+    let connection = match transport.open().await {
+        Ok(connection) => connection,
+        Err(e) => return format!("could not open {e}"),
+    };
+    let reason = serve(connection.link, connection.env, commands, events).await;
+    // An in-process mock runs on this runtime: let it see its line close and
+    // return rather than be cut off mid-write.
+    if let Some(finished) = connection.finished {
+        let _ = tokio::time::timeout(MOCK_WAIT, finished).await;
     }
+    reason
 }
 
 async fn serve<L: AsyncRead + AsyncWrite + Unpin>(
     link: L,
-    env: Option<EnvHandle>,
+    env: Option<EnvLink>,
     mut commands: tokio_mpsc::UnboundedReceiver<Control>,
     events: &Events,
 ) -> String {
@@ -445,7 +432,7 @@ async fn serve<L: AsyncRead + AsyncWrite + Unpin>(
 /// The thread's side of the link.
 struct Line<'a, L> {
     session: Session<L>,
-    env: Option<EnvHandle>,
+    env: Option<EnvLink>,
     events: &'a Events,
     trouble: Trouble,
     /// The last frame passed on, to drop a duplicated copy of it.
@@ -479,7 +466,7 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Line<'_, L> {
             Ok(h) => {
                 let event = LinkEvent::Connected {
                     identity: h.identity.clone(),
-                    capabilities: h.capabilities.clone(),
+                    limits: h.limits.clone(),
                     status: h.status.clone(),
                     took: h.took,
                 };
@@ -534,7 +521,7 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Line<'_, L> {
         let name = cmd.to_string();
         let message = match cmd {
             LinkCommand::Force { newtons } => {
-                let Some(env) = &self.env else {
+                let Some(env) = &mut self.env else {
                     return Ok(());
                 };
                 let refused = if !newtons.is_finite() || newtons < 0.0 {
@@ -543,6 +530,7 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Line<'_, L> {
                     env.send(EnvCommand::SetForce {
                         newtons: f64::from(newtons),
                     })
+                    .await
                     .err()
                     .map(|e| e.to_string())
                 };
@@ -555,8 +543,8 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Line<'_, L> {
                 return Ok(());
             }
             LinkCommand::Env(env_cmd) => {
-                let refused = match &self.env {
-                    Some(env) => env.send(env_cmd).err().map(|e| e.to_string()),
+                let refused = match &mut self.env {
+                    Some(env) => env.send(env_cmd).await.err().map(|e| e.to_string()),
                     None => Some("environment commands need the mock".to_owned()),
                 };
                 if let Some(reason) = refused {

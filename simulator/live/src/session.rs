@@ -11,7 +11,8 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use penlab_protocol::message::{Capabilities, DeviceState, FaultCode, Identity, Status, Telemetry};
+use penlab_host::limits::PenLimits;
+use penlab_protocol::message::{DeviceState, FaultCode, Identity, Status, Telemetry};
 use penlab_simulator::pose::Pose;
 use penlab_simulator::session::Event;
 
@@ -61,8 +62,8 @@ pub struct PenView {
     pub connection: Connection,
     /// Who the pen is.
     pub identity: Option<Identity>,
-    /// What it declares.
-    pub capabilities: Option<Capabilities>,
+    /// What it declares, checked at the handshake.
+    pub limits: Option<PenLimits>,
     /// Its latest status.
     pub status: Option<Status>,
     /// Its latest telemetry.
@@ -119,7 +120,7 @@ impl LiveSession {
                 Connection::NoPen
             },
             identity: None,
-            capabilities: None,
+            limits: None,
             status: None,
             telemetry: None,
             active_faults: Vec::new(),
@@ -299,7 +300,7 @@ impl LiveSession {
         match event {
             LinkEvent::Connected {
                 identity,
-                capabilities,
+                limits,
                 status,
                 took,
             } => {
@@ -315,7 +316,7 @@ impl LiveSession {
                 );
                 self.view.connection = Connection::Connected;
                 self.view.identity = Some(identity);
-                self.view.capabilities = Some(capabilities);
+                self.view.limits = Some(limits);
                 self.view.status = Some(status);
                 self.force_sent = None;
             }
@@ -402,7 +403,7 @@ impl LiveSession {
         };
         let has_force = self
             .view
-            .capabilities
+            .limits
             .as_ref()
             .is_some_and(|c| c.features & penlab_protocol::message::FEATURE_FORCE != 0);
         let force_n = match (&self.view.telemetry, has_force) {

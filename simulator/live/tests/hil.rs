@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use glam::{Quat, Vec2, Vec3};
 use penlab_firmware_mock::profile::Profile;
 use penlab_live::coverage::LiveCoverage;
-use penlab_live::link::{LinkCommand, PenLink, PenSource};
+use penlab_live::link::{LinkCommand, PenLink, mock_pen};
 use penlab_live::session::{Connection, LiveSession};
 use penlab_simulator::metrics::MetricsConfig;
 use penlab_simulator::pose::Pose;
@@ -27,10 +27,7 @@ fn session() -> LiveSession {
         4,
     )
     .unwrap();
-    let pen = PenLink::start(PenSource::Mock {
-        profile: Box::new(Profile::builtin("skinpen-like").unwrap()),
-        seed: 7,
-    });
+    let pen = PenLink::start(mock_pen(Profile::builtin("skinpen-like").unwrap(), 7));
     LiveSession::new(coverage, Some(pen), Instant::now())
 }
 

@@ -7,11 +7,12 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use penlab_firmware_mock::device::DeviceConfig;
-use penlab_firmware_mock::env::EnvCommand;
 use penlab_firmware_mock::profile::Profile;
 use penlab_firmware_mock::runner::{Mock, MockConfig};
 use penlab_firmware_mock::transport::{Pty, duplex};
-use penlab_live::link::{LinkCommand, LinkEvent, PenLink, PenSource};
+use penlab_host::env::EnvCommand;
+use penlab_host::transport::Transport;
+use penlab_live::link::{LinkCommand, LinkEvent, PenLink, mock_pen};
 use penlab_protocol::message::{DeviceState, FaultCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
@@ -80,16 +81,13 @@ fn pen_link_is_send_and_sync() {
 #[test]
 fn the_in_process_mock_is_driven_end_to_end() {
     let profile = skinpen();
-    let link = PenLink::start(PenSource::Mock {
-        profile: Box::new(profile.clone()),
-        seed: 11,
-    });
+    let link = PenLink::start(mock_pen(profile.clone(), 11));
     assert!(link.is_mock());
     assert_eq!(link.describe(), "built-in mock (skinpen-like)");
 
     let LinkEvent::Connected {
         identity,
-        capabilities,
+        limits,
         status: first,
         ..
     } = connected(&link)
@@ -97,7 +95,7 @@ fn the_in_process_mock_is_driven_end_to_end() {
         unreachable!()
     };
     assert_eq!(identity, profile.identity());
-    assert_eq!(capabilities, profile.capabilities());
+    assert_eq!(limits.capabilities(), &profile.capabilities());
     assert_eq!(first.state, DeviceState::Idle);
 
     // A valid depth is accepted and shows in the pen's status.
@@ -105,7 +103,7 @@ fn the_in_process_mock_is_driven_end_to_end() {
     assert_eq!(status(&link).depth_set_um, 1_000);
 
     // Beyond the declared maximum: refused by the session, never sent.
-    let beyond = capabilities.depth_max_um + capabilities.depth_step_um;
+    let beyond = limits.depth_max_um + limits.depth_step_um;
     link.send(LinkCommand::SetDepth { depth_um: beyond })
         .unwrap();
     let (seen, refused) = wait_for(&link, WAIT, "Refused", |e| {
@@ -189,10 +187,7 @@ fn the_in_process_mock_is_driven_end_to_end() {
 
 #[test]
 fn an_emergency_stop_is_cleared_by_a_new_hello() {
-    let link = PenLink::start(PenSource::Mock {
-        profile: Box::new(skinpen()),
-        seed: 1,
-    });
+    let link = PenLink::start(mock_pen(skinpen(), 1));
     connected(&link);
     accepted(&link, LinkCommand::Start);
     accepted(&link, LinkCommand::EmergencyStop);
@@ -215,10 +210,10 @@ fn an_emergency_stop_is_cleared_by_a_new_hello() {
 
 #[test]
 fn a_missing_port_is_reported_not_panicked() {
-    let link = PenLink::start(PenSource::Port {
-        path: "/dev/penlab-no-such-port".to_owned(),
-        baud: 115_200,
-    });
+    let link = PenLink::start(Transport::serial(
+        "/dev/penlab-no-such-port".to_owned(),
+        115_200,
+    ));
     assert!(!link.is_mock());
     assert_eq!(link.describe(), "/dev/penlab-no-such-port @ 115200");
     let (seen, gone) = wait_for(&link, Duration::from_secs(1), "Disconnected", |e| {
@@ -293,10 +288,7 @@ impl Drop for PtyPen {
 }
 
 fn port_link(path: &str) -> PenLink {
-    PenLink::start(PenSource::Port {
-        path: path.to_owned(),
-        baud: 115_200,
-    })
+    PenLink::start(Transport::serial(path.to_owned(), 115_200))
 }
 
 fn wait_for_strikes(link: &PenLink) {
@@ -476,10 +468,7 @@ fn garbage_on_the_line_is_summarised_and_survived() {
 
 #[test]
 fn drain_takes_everything_waiting_in_order() {
-    let link = PenLink::start(PenSource::Mock {
-        profile: Box::new(skinpen()),
-        seed: 2,
-    });
+    let link = PenLink::start(mock_pen(skinpen(), 2));
     connected(&link);
     link.send(LinkCommand::SetDepth { depth_um: 500 }).unwrap();
     link.send(LinkCommand::StatusRequest).unwrap();

@@ -214,7 +214,7 @@ fn keys(
     if egui.is_some_and(|e| e.wants_keyboard_input()) {
         return;
     }
-    let caps = live.0.pen().capabilities.clone();
+    let caps = live.0.pen().limits.clone();
     let depth_step = caps
         .as_ref()
         .map_or(0.25, |c| f32::from(c.depth_step_um.max(50)) / 1000.0);

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use penlab_live::link::PenSource;
+use penlab_host::transport::Transport;
 use penlab_simulator::metrics::MetricsConfig;
 use penlab_simulator::script::Script;
 use penlab_simulator::session::{Event, StrikeSource};
@@ -46,7 +46,7 @@ pub struct ViewOptions {
     /// Side of the grid passes are counted on.
     pub pass_cells: u32,
     /// The pen on the line, if any.
-    pub pen: Option<PenSource>,
+    pub pen: Option<Transport>,
     /// Depth to set on the pen at the start, mm.
     pub depth_mm: f32,
     /// Rate to set on the pen at the start, Hz (a fixed-rate pen keeps its own).
@@ -103,13 +103,10 @@ impl ViewOptions {
 
     /// A short description for the window title.
     pub fn title(&self) -> String {
-        let pen = match &self.pen {
-            Some(PenSource::Mock { profile, .. }) => {
-                format!("built-in mock {}", profile.identity.model)
-            }
-            Some(PenSource::Port { path, .. }) => path.clone(),
-            None => "no pen".into(),
-        };
+        let pen = self
+            .pen
+            .as_ref()
+            .map_or("no pen", |transport| transport.describe());
         format!(
             "{} on {} ({pen})",
             self.tool.profile.name, self.surface.name

@@ -250,7 +250,7 @@ fn pen_section(
         pen.strikes, pen.strikes_in_air
     ));
 
-    if let Some(caps) = pen.capabilities.clone() {
+    if let Some(caps) = pen.limits.clone() {
         let (lo, hi) = (
             f32::from(caps.depth_min_um) / 1000.0,
             f32::from(caps.depth_max_um) / 1000.0,
@@ -331,31 +331,27 @@ fn pen_section(
                     });
                 if ui.button("Inject").clicked() {
                     live.0.command(LinkCommand::Env(
-                        penlab_firmware_mock::env::EnvCommand::InjectFault { code: state.fault },
+                        penlab_host::env::EnvCommand::InjectFault { code: state.fault },
                     ));
                 }
                 if ui.button("Clear").clicked() {
-                    live.0.command(LinkCommand::Env(
-                        penlab_firmware_mock::env::EnvCommand::ClearFault { code: state.fault },
-                    ));
+                    live.0
+                        .command(LinkCommand::Env(penlab_host::env::EnvCommand::ClearFault {
+                            code: state.fault,
+                        }));
                 }
             });
             ui.horizontal(|ui| {
                 if ui.button("Remove cartridge").clicked() {
                     live.0.command(LinkCommand::Env(
-                        penlab_firmware_mock::env::EnvCommand::RemoveCartridge,
+                        penlab_host::env::EnvCommand::RemoveCartridge,
                     ));
                 }
                 if ui.button("Fit a fresh cartridge").clicked() {
-                    let needles = live
-                        .0
-                        .pen()
-                        .capabilities
-                        .as_ref()
-                        .map_or(14, |c| c.needle_count);
+                    let needles = live.0.pen().limits.as_ref().map_or(14, |c| c.needle_count);
                     let id = (live.0.now() * 1000.0) as u32 | 0x1000;
                     live.0.command(LinkCommand::Env(
-                        penlab_firmware_mock::env::EnvCommand::InsertCartridge { id, needles },
+                        penlab_host::env::EnvCommand::InsertCartridge { id, needles },
                     ));
                 }
                 if ui.button("Re-handshake").clicked() {

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use bevy::prelude::*;
 use penlab_live::coverage::LiveCoverage;
-use penlab_live::link::{LinkCommand, PenLink, PenSource};
+use penlab_live::link::{LinkCommand, PenLink};
 use penlab_live::session::{Connection, LiveSession};
 use penlab_simulator::pose::Pose;
 use penlab_simulator::session::{Event, StrikeSource};
@@ -218,17 +218,12 @@ fn configure_pen(
     }
 }
 
-/// Asks the pen for `depth_mm` (snapped to what it declares); returns the
-/// depth asked.
+/// Asks the pen for `depth_mm` (snapped to what it declares: the view never
+/// asks for what the pen does not declare); returns the depth asked.
 pub fn request_depth(live: &mut LiveSession, depth_mm: f32) -> f32 {
-    match live.pen().capabilities.clone() {
-        Some(c) => {
-            let um = snap(
-                depth_mm * 1000.0,
-                c.depth_min_um,
-                c.depth_max_um,
-                c.depth_step_um,
-            );
+    match live.pen().limits.clone() {
+        Some(limits) => {
+            let um = limits.nearest_depth(f64::from(depth_mm) * 1000.0);
             live.command(LinkCommand::SetDepth { depth_um: um });
             f32::from(um) / 1000.0
         }
@@ -238,37 +233,15 @@ pub fn request_depth(live: &mut LiveSession, depth_mm: f32) -> f32 {
 
 /// Asks the pen for `rate_hz` (snapped); returns the rate asked.
 pub fn request_rate(live: &mut LiveSession, rate_hz: f32) -> f32 {
-    match live.pen().capabilities.clone() {
-        Some(c) if c.rate_max_chz > c.rate_min_chz => {
-            let chz = snap(
-                rate_hz * 100.0,
-                c.rate_min_chz,
-                c.rate_max_chz,
-                c.rate_step_chz,
-            );
+    match live.pen().limits.clone() {
+        Some(limits) if limits.rate_settings() > 1 => {
+            let chz = limits.nearest_rate(f64::from(rate_hz) * 100.0);
             live.command(LinkCommand::SetRate { rate_chz: chz });
             f32::from(chz) / 100.0
         }
-        Some(c) => f32::from(c.rate_min_chz) / 100.0,
+        Some(limits) => f32::from(limits.rate_min_chz) / 100.0,
         None => rate_hz.clamp(1.0, 1000.0),
     }
-}
-
-/// The settable value nearest `value` on the grid `min + k × step` within
-/// `min..=max`: the view never asks for what the pen does not declare.
-pub fn snap(value: f32, min: u16, max: u16, step: u16) -> u16 {
-    let v = value.clamp(f32::from(min), f32::from(max));
-    if step == 0 {
-        return v.round() as u16;
-    }
-    let k = ((v - f32::from(min)) / f32::from(step)).round();
-    let snapped = f32::from(min) + k * f32::from(step);
-    let snapped = if snapped > f32::from(max) {
-        snapped - f32::from(step)
-    } else {
-        snapped
-    };
-    snapped.clamp(f32::from(min), f32::from(max)) as u16
 }
 
 fn feed_poses(
@@ -351,29 +324,5 @@ fn shutdown_on_exit(mut exits: MessageReader<AppExit>, live: Option<ResMut<Live>
     {
         // The motor stops before the window goes.
         live.0.shutdown();
-    }
-}
-
-/// The pen source for the built-in mock with `profile`.
-pub fn mock_source(profile: penlab_firmware_mock::profile::Profile, seed: u64) -> PenSource {
-    PenSource::Mock {
-        profile: Box::new(profile),
-        seed,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::snap;
-
-    #[test]
-    fn snapping_keeps_to_the_declared_grid() {
-        assert_eq!(snap(500.0, 0, 2500, 250), 500);
-        assert_eq!(snap(620.0, 0, 2500, 250), 500);
-        assert_eq!(snap(640.0, 0, 2500, 250), 750);
-        assert_eq!(snap(9000.0, 0, 2500, 250), 2500);
-        assert_eq!(snap(-5.0, 200, 3000, 100), 200);
-        assert_eq!(snap(2990.0, 200, 2950, 100), 2900);
-        assert_eq!(snap(11700.0, 11700, 11700, 0), 11700);
     }
 }

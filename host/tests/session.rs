@@ -6,8 +6,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use penlab_harness::capture::{self, CaptureWriter, Header};
-use penlab_harness::session::{Reply, Session, SessionError, SessionOptions};
+use penlab_host::capture::{self, CaptureWriter, Header};
+use penlab_host::session::{Reply, Session, SessionError, SessionOptions};
 use penlab_protocol::MAX_WIRE_FRAME;
 use penlab_protocol::codec::{Decoder, encode_packet};
 use penlab_protocol::message::*;
@@ -94,7 +94,7 @@ async fn handshake_reads_identity_capabilities_and_status() {
     let (mut s, received) = session(good_pen());
     let h = s.open().await.unwrap().clone();
     assert_eq!(h.identity.model.as_str(), "penlab-mock-14");
-    assert_eq!(h.capabilities.depth_max_um, 2_500);
+    assert_eq!(h.limits.depth_max_um, 2_500);
     assert_eq!(h.status.state, DeviceState::Idle);
     let got = received.lock().unwrap().clone();
     assert_eq!(got[0].seq, 0, "the host numbers from 0");

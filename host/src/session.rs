@@ -13,7 +13,7 @@ use penlab_protocol::MAX_WIRE_FRAME;
 use penlab_protocol::codec::{DecodeError, Decoder, encode_frame, encode_packet};
 use penlab_protocol::frame::{Frame, FrameRepr};
 use penlab_protocol::message::{
-    Capabilities, Direction, Hello, Identity, Message, MessageType, NackReason, Packet, Status,
+    Direction, Hello, Identity, Message, MessageType, NackReason, Packet, Status,
 };
 use penlab_protocol::seq::{SeqCounter, SeqEvent, SeqTracker};
 use penlab_protocol::timing;
@@ -22,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 use crate::capture::CaptureWriter;
+use crate::limits::{LimitsError, PenLimits};
 
 /// How a session behaves.
 #[derive(Debug, Clone)]
@@ -94,8 +95,8 @@ impl Reply {
 pub struct Handshake {
     /// Who the pen is.
     pub identity: Identity,
-    /// What it declares it can do.
-    pub capabilities: Capabilities,
+    /// What it declares it can do, checked (see [`PenLimits::validate`]).
+    pub limits: PenLimits,
     /// Its state after the handshake.
     pub status: Status,
     /// From `Hello` to the last of the three answers.
@@ -136,6 +137,9 @@ pub enum SessionError {
     /// The handshake went wrong.
     #[error("handshake: {0}")]
     Handshake(String),
+    /// The pen declared limits that make no sense; nothing is sent to it.
+    #[error("handshake: {0}")]
+    Limits(#[from] LimitsError),
     /// Reading or writing the link failed.
     #[error("link: {0}")]
     Io(#[from] std::io::Error),
@@ -179,7 +183,7 @@ pub struct Session<L> {
     closed: bool,
     stats: LinkStats,
     /// Limits known before this session's handshake (from an earlier one).
-    known_limits: Option<Capabilities>,
+    known_limits: Option<PenLimits>,
     /// The last command sent: type code, sequence number, wire bytes.
     last_command: Option<(u8, u16, Vec<u8>)>,
 }
@@ -227,8 +231,8 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
     /// Limits to hold commands to before this session's own handshake (the
     /// pen's, from an earlier session): a test that talks to the pen before
     /// `Hello` still never sends what the pen does not allow.
-    pub fn set_known_limits(&mut self, capabilities: Capabilities) {
-        self.known_limits = Some(capabilities);
+    pub fn set_known_limits(&mut self, limits: PenLimits) {
+        self.known_limits = Some(limits);
     }
 
     /// The options in force.
@@ -237,7 +241,8 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
     }
 
     /// Sends `Hello` and waits for `Ack`, `Identity`, `Capabilities` and
-    /// `Status` within the handshake deadline.
+    /// `Status` within the handshake deadline. Declared limits that make no
+    /// sense end the handshake with [`SessionError::Limits`].
     pub async fn open(&mut self) -> Result<&Handshake, SessionError> {
         self.seq.reset();
         self.pen_seq.reset();
@@ -314,10 +319,11 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
                 identity.protocol_major, identity.protocol_minor
             )));
         }
+        let limits = PenLimits::validate(capabilities)?;
         let took = start.elapsed();
         Ok(self.handshake.insert(Handshake {
             identity,
-            capabilities,
+            limits,
             status,
             took,
         }))
@@ -467,7 +473,7 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
         let caps = || {
             self.handshake
                 .as_ref()
-                .map(|h| &h.capabilities)
+                .map(|h| &h.limits)
                 .or(self.known_limits.as_ref())
                 .ok_or(SessionError::NotOpen)
         };

@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use penlab_harness::capture;
-use penlab_harness::monitor::{self, MonitorEnd, MonitorOptions};
+use penlab_host::capture;
+use penlab_host::monitor::{self, MonitorEnd, MonitorOptions};
 use penlab_protocol::MAX_WIRE_FRAME;
 use penlab_protocol::codec::encode_packet;
 use penlab_protocol::message::{Message, Packet, Telemetry};

@@ -1,0 +1,26 @@
+//! The host's side of a session with a pen, shared by every host tool
+//! (the conformance harness, the live simulator link, the monitor):
+//!
+//! * [`transport`]: one [`transport::Transport`] that opens a pen from one
+//!   address string (a serial path, `tcp:HOST:PORT`, `socket://HOST:PORT`,
+//!   or an in-process pen such as the built-in mock), giving a byte link
+//!   and, where the pen has one, its environment channel ([`env`]).
+//! * [`session`]: the protocol session over any byte link: handshake,
+//!   commands with deadlines and retransmission, heartbeats, events in
+//!   order, every byte captured, and the safety rules of `PROTOCOL.md` §14.
+//! * [`limits`]: the pen's declared `Capabilities`, checked once at the
+//!   handshake; everything downstream holds a [`limits::PenLimits`] and may
+//!   rely on it.
+//! * [`capture`]: every byte both ways with timestamps, written as a run
+//!   goes; decoded for replay and exported to pcapng.
+//! * [`monitor`]: a live pen's byte stream, decoded as it arrives.
+//!
+//! It knows nothing of scenarios, reports or the simulator; the mock pen is
+//! plugged in by whoever builds a [`transport::Transport::in_process`].
+
+pub mod capture;
+pub mod env;
+pub mod limits;
+pub mod monitor;
+pub mod session;
+pub mod transport;
