@@ -20,7 +20,7 @@ use tokio::net::TcpListener;
 #[derive(Debug, Args)]
 pub struct MockArgs {
     /// Device profile: a built-in name (skinpen-like, dermapen4-like,
-    /// exceed-like) or the path of a TOML profile.
+    /// exceed-like, dermapen4-busy) or the path of a TOML profile.
     #[arg(long, value_name = "NAME|PATH")]
     profile: String,
     /// Serve on a new pseudo-terminal (the default); its path is the first
@@ -42,10 +42,9 @@ pub struct MockArgs {
     /// Seed of the pen's noise and of the link faults.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Plant a bug (repeatable): depth-off-by-one-step, watchdog-never-fires,
-    /// seq-not-incremented, depth-beyond-max-accepted, lockout-missing,
-    /// late-ack, bad-crc-on-status, stop-not-acked-while-running,
-    /// no-fault-on-cartridge-removal.
+    /// Plant a bug (repeatable), e.g. late-ack, hello-keeps-motor,
+    /// slow-batches; firmware-mock/README.md lists all of them, and an
+    /// unknown name is refused with the list.
     #[arg(long = "bug", value_name = "NAME")]
     bugs: Vec<PlantedBug>,
     /// Link faults, e.g.

@@ -31,7 +31,7 @@ pub struct SimArgs {
     /// Baud rate of `--port` (USB CDC pens ignore it; UART bridges need it).
     #[arg(long, default_value_t = 115_200, value_name = "BAUD")]
     baud: u32,
-    /// Built-in mock pen profile (skinpen-like, dermapen4-like, exceed-like) or a profile file.
+    /// Built-in mock pen profile (skinpen-like, dermapen4-like, exceed-like, dermapen4-busy) or a profile file.
     #[arg(long, value_name = "PROFILE", default_value = "skinpen-like")]
     mock: String,
     /// No pen at all: a pen tool strikes by itself at its rate.

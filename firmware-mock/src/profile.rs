@@ -11,6 +11,7 @@ use std::path::Path;
 
 use penlab_protocol::message::MAX_TEXT;
 use penlab_protocol::message::{Capabilities, FEATURE_FORCE, FEATURE_LOCKOUT, Identity};
+use penlab_protocol::timing::BUSY_LIMIT;
 use penlab_protocol::{PROTOCOL_MAJOR, PROTOCOL_MINOR};
 use serde::Deserialize;
 
@@ -25,6 +26,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../profiles/dermapen4-like.toml"),
     ),
     ("exceed-like", include_str!("../profiles/exceed-like.toml")),
+    (
+        "dermapen4-busy",
+        include_str!("../profiles/dermapen4-busy.toml"),
+    ),
 ];
 
 /// A profile was refused.
@@ -112,6 +117,11 @@ pub struct TimingSection {
     pub watchdog_timeout_ms: u16,
     /// `Telemetry` period while running, 10 to 1 000 ms.
     pub telemetry_period_ms: u16,
+    /// Optional, default 0: the pen's clock (`time_us`) at power-up. A value
+    /// near 2³² (say 4 294 000 000, 967 ms before the wrap) makes the clock
+    /// wrap early in a session, to test hosts' unwrapping (R-HOST-7).
+    #[serde(default)]
+    pub clock_start_us: u32,
 }
 
 /// `[actuator]`: the depth drive.
@@ -124,6 +134,12 @@ pub struct ActuatorSection {
     pub landing_error_um: f64,
     /// Standard deviation of the measured depth of single strokes, µm.
     pub strike_noise_um: f64,
+    /// Optional, default `false`: the drive cannot take a new depth while it
+    /// moves and answers `SetDepth` with `Nack(busy)` until it arrives
+    /// (`PROTOCOL.md` §8.3). Needs a full travel of at most 1 s
+    /// (`(max_um - min_um) / speed_um_per_s`), the longest a pen may be busy.
+    #[serde(default)]
+    pub busy_while_moving: bool,
 }
 
 /// `[motor]`: the stroke motor and its current model.
@@ -370,6 +386,16 @@ impl Profile {
             non_negative(a.strike_noise_um),
             "actuator.strike_noise_um",
             "must be 0 or more",
+        )?;
+        let travel_s = f64::from(self.depth.max_um - self.depth.min_um) / a.speed_um_per_s;
+        check(
+            !a.busy_while_moving || travel_s <= BUSY_LIMIT.as_secs_f64(),
+            "actuator.busy_while_moving",
+            &format!(
+                "needs a full travel within {} ms (PROTOCOL.md §8.3); this drive takes {:.0} ms",
+                BUSY_LIMIT.as_millis(),
+                travel_s * 1e3
+            ),
         )?;
         let m = &self.motor;
         check(

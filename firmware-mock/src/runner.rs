@@ -7,8 +7,9 @@ use std::collections::VecDeque;
 use std::io;
 use std::time::Duration;
 
-use penlab_protocol::codec::{Decoder, encode_frame};
-use penlab_protocol::message::{Message, Packet};
+use penlab_protocol::checksum::crc32c;
+use penlab_protocol::codec::{DecodeError, Decoder, encode_frame};
+use penlab_protocol::message::{Message, MessageError, Packet};
 use penlab_protocol::{MAX_FRAME, MAX_WIRE_FRAME};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::{Instant, MissedTickBehavior};
@@ -20,9 +21,9 @@ use crate::link::LinkFaults;
 use crate::physics::Noise;
 use crate::transcript::{Dir, Transcript};
 
-/// Default tick: the device's clock resolution for telemetry, strike
-/// batches and the watchdog. Commands are answered as they arrive, not on
-/// ticks.
+/// Default tick of the physics (and of fault detection). Commands are
+/// answered as they arrive, and telemetry, strike batches and the watchdog
+/// run on their own deadlines ([`Device::next_deadline`]), not on ticks.
 pub const DEFAULT_TICK: Duration = Duration::from_millis(10);
 
 /// Settings of a running mock.
@@ -78,15 +79,24 @@ pub struct Mock {
 }
 
 /// Encodes a frame as it goes on the wire, with the `bad-crc-on-status`
-/// bug applied when planted.
+/// and `status-seven-bytes` bugs applied when planted.
 pub fn encode(packet: &Packet, bugs: &BugSet) -> Vec<u8> {
     let mut raw = [0u8; MAX_FRAME];
     let mut wire = [0u8; MAX_WIRE_FRAME];
-    let Ok(n) = packet.emit(&mut raw) else {
+    let Ok(mut n) = packet.emit(&mut raw) else {
         tracing::error!(?packet, "frame does not fit");
         return Vec::new();
     };
-    if bugs.has(PlantedBug::BadCrcOnStatus) && matches!(packet.message, Message::Status(_)) {
+    let is_status = matches!(packet.message, Message::Status(_));
+    if bugs.has(PlantedBug::StatusSevenBytes) && is_status {
+        // `active_faults` as one byte: the payload loses its last byte and
+        // the CRC is computed over what is left.
+        n -= 5;
+        let crc = crc32c(&raw[..n]);
+        raw[n..n + 4].copy_from_slice(&crc.to_le_bytes());
+        n += 4;
+    }
+    if bugs.has(PlantedBug::BadCrcOnStatus) && is_status {
         // The CRC is the last four bytes; a wrong one, off by one bit.
         raw[n - 1] ^= 0x01;
     }
@@ -94,6 +104,39 @@ pub fn encode(packet: &Packet, bugs: &BugSet) -> Vec<u8> {
         Ok(len) => wire[..len].to_vec(),
         Err(_) => Vec::new(),
     }
+}
+
+/// Decodes what the host sent: every frame (or the error in its place), as
+/// the pen's parser reads it. With `trailing-bytes-accepted` planted, a
+/// payload with bytes after its last field is read as if they were not
+/// there.
+pub fn decode_from_host(
+    decoder: &mut Decoder,
+    mut bytes: &[u8],
+    bugs: &BugSet,
+) -> Vec<Result<Packet, DecodeError>> {
+    let lenient = bugs.has(PlantedBug::TrailingBytesAccepted);
+    let mut out = Vec::new();
+    while let Some(result) = decoder.decode(&mut bytes) {
+        out.push(result.and_then(|frame| {
+            let parsed = Packet::parse(&frame).map_err(DecodeError::from);
+            match parsed {
+                Err(DecodeError::Message {
+                    error: MessageError::TrailingBytes { extra, .. },
+                    seq,
+                }) if lenient => {
+                    let payload = frame.payload();
+                    let fields = &payload[..payload.len() - extra];
+                    tracing::warn!(seq, extra, "planted bug: trailing bytes ignored");
+                    Message::parse(frame.msg_type(), fields)
+                        .map(|message| Packet { seq, message })
+                        .map_err(|error| DecodeError::Message { seq, error })
+                }
+                other => other,
+            }
+        }));
+    }
+    out
 }
 
 impl Mock {
@@ -147,11 +190,14 @@ impl Mock {
         let mut frames: u64 = 0;
         let mut buf = [0u8; 1024];
         let mut interval = tokio::time::interval_at(Instant::now() + self.tick, self.tick);
+        // The physics integrates over the time that really passed, so a
+        // missed tick needs no catching up: skip it rather than burst.
         interval.set_missed_tick_behavior(MissedTickBehavior::Skip);
         // §2.3: a delimiter before the first frame on a new link.
         self.write(&mut wr, &[0]).await?;
         loop {
             let next_due = queue.front().map(|(due, _)| *due);
+            let device_due = self.device.next_deadline().map(|d| self.start + d);
             let outgoing: Vec<Outgoing> = tokio::select! {
                 // Biased: the branch order is fixed, so runs are repeatable.
                 // The environment goes first: what the world did before the
@@ -179,13 +225,19 @@ impl Mock {
                         t.record(now.as_micros() as u64, Dir::HostToPen, &buf[..n]);
                     }
                     let bytes = self.link.mangle(&buf[..n], &mut self.link_noise);
-                    let mut results = Vec::new();
-                    decoder.feed(&bytes, |r| results.push(r));
                     let mut out = Vec::new();
-                    for r in results {
+                    for r in decode_from_host(&mut decoder, &bytes, &self.bugs) {
                         out.extend(self.device.handle(now, r));
                     }
                     out
+                }
+                // The physics ticks; frames with a schedule of their own
+                // (telemetry, strike batches, the watchdog) go on absolute
+                // deadlines the device names, so that wake-ups late by a
+                // few ms never add up to drift.
+                () = sleep_until_opt(device_due), if device_due.is_some() => {
+                    let now = self.uptime();
+                    self.device.tick(now)
                 }
                 _ = interval.tick() => {
                     let now = self.uptime();

@@ -129,7 +129,8 @@ async fn watchdog_fires_after_the_declared_timeout_in_every_session_state() {
     assert_eq!(host.command(Message::Start).await, Answer::Ack);
     let got = host.run_for(Duration::from_secs(5)).await;
     assert!(faults(&got).is_empty());
-    // Silence: it fires after 1 s (within one 10 ms tick), not before.
+    // Silence: it fires on its deadline, 1 s after the last frame: never
+    // before (R-WD-4), and in virtual time at once (the spec allows 50 ms).
     let seq = host.send(Message::Heartbeat).await;
     let (_, ack) = host.answer_to(seq).await;
     let got = host.silent_for(Duration::from_millis(1_500)).await;
@@ -140,7 +141,7 @@ async fn watchdog_fires_after_the_declared_timeout_in_every_session_state() {
         .at;
     let after = fault_at - ack.at;
     assert!(
-        after > Duration::from_millis(1_000) && after <= Duration::from_millis(1_020),
+        after >= Duration::from_millis(1_000) && after <= Duration::from_millis(1_002),
         "{after:?}"
     );
     assert_eq!(statuses(&got), [DeviceState::AwaitingHello]);

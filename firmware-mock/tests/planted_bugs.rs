@@ -1,5 +1,6 @@
 //! Each planted bug changes what a host observes, in the way its name says,
-//! and the correct pen does not.
+//! and the correct pen does not (the bugs of issue 15 are tested in
+//! `planted_bugs_spec.rs`).
 
 mod common;
 
@@ -21,7 +22,11 @@ fn buggy(bug: Option<PlantedBug>) -> MockConfig {
 
 #[test]
 fn every_bug_has_a_test_here() {
-    let source = include_str!("planted_bugs.rs");
+    let source = [
+        include_str!("planted_bugs.rs"),
+        include_str!("planted_bugs_spec.rs"),
+    ]
+    .concat();
     for bug in PlantedBug::ALL {
         let variant = format!("{bug:?}");
         assert!(

@@ -120,7 +120,12 @@ async fn every_command_over_the_pty() {
     assert_eq!(host.status().await.state, DeviceState::EmergencyStopped);
     let (_, _, st) = host.hello().await;
     assert_eq!(st.state, DeviceState::Idle);
-    assert_eq!(st.rate_set_chz, 12_000, "settings survive a Hello");
+    // A new session starts from the power-up set points (R-HELLO-4).
+    assert_eq!(
+        (st.depth_set_um, st.rate_set_chz),
+        (200, 6_000),
+        "set points reset by Hello"
+    );
 }
 
 #[tokio::test]

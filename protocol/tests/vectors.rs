@@ -130,3 +130,32 @@ fn packets_encode_to_the_vector_bytes() {
     }
     assert!(checked >= 19, "only {checked} single-packet vectors");
 }
+
+#[test]
+fn every_error_is_followed_by_a_good_frame() {
+    // PROTOCOL.md §13: each error vector shows the decoder back in step;
+    // `truncated` ends its stream, after a good frame.
+    for v in vectors() {
+        let e = &v.expect;
+        for (i, item) in e.iter().enumerate() {
+            let Some(code) = item["error"].as_str() else {
+                continue;
+            };
+            let is_packet = |j: usize| e.get(j).is_some_and(|x| x.get("packet").is_some());
+            if code == "truncated" {
+                assert_eq!(i + 1, e.len(), "vector {}: truncated not last", v.name);
+                assert!(
+                    i > 0 && is_packet(i - 1),
+                    "vector {}: no good frame before",
+                    v.name
+                );
+            } else {
+                assert!(
+                    is_packet(i + 1),
+                    "vector {}: {code} not followed by a good frame",
+                    v.name
+                );
+            }
+        }
+    }
+}

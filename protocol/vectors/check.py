@@ -4,7 +4,9 @@
 Written from PROTOCOL.md alone, sharing no code with the Rust crate: its own
 COBS decoder, its own bit-by-bit CRC-32C, its own table of message layouts.
 It decodes every vector's wire bytes and compares the result with the
-vector's expectations. Exit status 0 when every vector agrees.
+vector's expectations, and checks that every vector shows resynchronisation
+as §13 requires (each error followed by a good frame; `truncated` last,
+after one). Exit status 0 when every vector agrees.
 
     python3 protocol/vectors/check.py protocol/vectors/vectors.json
 """
@@ -186,6 +188,23 @@ def decode_stream(wire: bytes):
     return out
 
 
+def resync_problem(results):
+    """PROTOCOL.md §13: every error is followed by a good frame, which shows
+    the decoder back in step; `truncated` can only end a stream, so it comes
+    last, after a good frame. Returns what breaks the rule, or None."""
+    for i, r in enumerate(results):
+        if "error" not in r:
+            continue
+        if r["error"] == "truncated":
+            if i != len(results) - 1:
+                return "`truncated` before the end of the stream"
+            if i == 0 or "packet" not in results[i - 1]:
+                return "`truncated` without a good frame before it"
+        elif i + 1 >= len(results) or "packet" not in results[i + 1]:
+            return f"`{r['error']}` not followed by a good frame"
+    return None
+
+
 def main(path):
     doc = json.load(open(path))
     failures = 0
@@ -195,6 +214,11 @@ def main(path):
         if got != want:
             failures += 1
             print(f"FAIL {v['name']}:\n  got  {got}\n  want {want}")
+            continue
+        problem = resync_problem(got)
+        if problem:
+            failures += 1
+            print(f"FAIL {v['name']}: {problem} (PROTOCOL.md §13)")
     print(f"{len(doc['vectors']) - failures} passed, {failures} failed")
     return 1 if failures else 0
 

@@ -71,6 +71,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Host<S> {
         self.send_raw(&wire[..n]).await;
     }
 
+    /// Sends a frame of any type code and payload, with a sound CRC, and
+    /// the next sequence number; returns it.
+    pub async fn send_frame(&mut self, msg_type: u8, payload: &[u8]) -> u16 {
+        let seq = self.next_seq;
+        self.next_seq = self.next_seq.wrapping_add(1);
+        let mut raw = vec![msg_type];
+        raw.extend_from_slice(&seq.to_le_bytes());
+        raw.extend_from_slice(payload);
+        let crc = penlab_protocol::checksum::crc32c(&raw);
+        raw.extend_from_slice(&crc.to_le_bytes());
+        let mut wire = [0u8; 2 * MAX_WIRE_FRAME];
+        let n = penlab_protocol::codec::encode_frame(&raw, &mut wire).unwrap();
+        self.send_raw(&wire[..n]).await;
+        seq
+    }
+
     /// Sends `message` with the next sequence number; returns it.
     pub async fn send(&mut self, message: Message) -> u16 {
         let seq = self.next_seq;
