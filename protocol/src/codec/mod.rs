@@ -219,7 +219,7 @@ impl Decoder {
     ///     }
     /// }
     /// ```
-    #[inline]
+    #[inline(always)]
     pub fn decode_view<'d>(
         &'d mut self,
         input: &mut &[u8],

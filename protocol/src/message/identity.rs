@@ -27,19 +27,17 @@ wire_struct! {
     }
 }
 
-/// An [`Identity`] whose strings are borrowed from the frame.
+/// An [`Identity`] whose strings stay in the frame, checked when it was
+/// parsed and read where they lie. Kept to two bytes and a slice so that
+/// every [`MessageView`](super::MessageView) stays small.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IdentityView<'a> {
     /// Protocol major version of the pen.
     pub protocol_major: u8,
     /// Protocol minor version of the pen.
     pub protocol_minor: u8,
-    /// Device model.
-    pub model: &'a str,
-    /// Firmware version, free form.
-    pub firmware: &'a str,
-    /// Serial number.
-    pub serial: &'a str,
+    /// The three length-prefixed strings, already checked.
+    texts: &'a [u8],
 }
 
 impl<'a> IdentityView<'a> {
@@ -59,20 +57,44 @@ impl<'a> IdentityView<'a> {
     fn parse_fields(input: &'a [u8]) -> Result<(&'a [u8], Self), FieldError> {
         let at = FieldError::at;
         let (input, protocol_major) = u8::parse(input).map_err(|e| at("protocol_major", e))?;
-        let (input, protocol_minor) = u8::parse(input).map_err(|e| at("protocol_minor", e))?;
-        let (input, model) = text::<MAX_TEXT>(input).map_err(|e| at("model", e))?;
-        let (input, firmware) = text::<MAX_TEXT>(input).map_err(|e| at("firmware", e))?;
-        let (input, serial) = text::<MAX_TEXT>(input).map_err(|e| at("serial", e))?;
+        let (texts, protocol_minor) = u8::parse(input).map_err(|e| at("protocol_minor", e))?;
+        let (input, _) = text::<MAX_TEXT>(texts).map_err(|e| at("model", e))?;
+        let (input, _) = text::<MAX_TEXT>(input).map_err(|e| at("firmware", e))?;
+        let (rest, _) = text::<MAX_TEXT>(input).map_err(|e| at("serial", e))?;
+        let texts = &texts[..texts.len() - rest.len()];
         Ok((
-            input,
+            rest,
             IdentityView {
                 protocol_major,
                 protocol_minor,
-                model,
-                firmware,
-                serial,
+                texts,
             },
         ))
+    }
+
+    /// The `index`th string (model, firmware, serial).
+    fn text(&self, index: usize) -> &'a str {
+        let mut rest = self.texts;
+        for _ in 0..index {
+            rest = text::<MAX_TEXT>(rest).map_or(&[], |(after, _)| after);
+        }
+        // Checked when parsed: the fallback is never taken.
+        text::<MAX_TEXT>(rest).map_or("", |(_, s)| s)
+    }
+
+    /// Device model.
+    pub fn model(&self) -> &'a str {
+        self.text(0)
+    }
+
+    /// Firmware version, free form (e.g. `2.3.1+g1a2b3c`).
+    pub fn firmware(&self) -> &'a str {
+        self.text(1)
+    }
+
+    /// Serial number.
+    pub fn serial(&self) -> &'a str {
+        self.text(2)
     }
 
     /// The owned identity.
@@ -86,9 +108,9 @@ impl<'a> IdentityView<'a> {
         Identity {
             protocol_major: self.protocol_major,
             protocol_minor: self.protocol_minor,
-            model: owned(self.model),
-            firmware: owned(self.firmware),
-            serial: owned(self.serial),
+            model: owned(self.model()),
+            firmware: owned(self.firmware()),
+            serial: owned(self.serial()),
         }
     }
 }
@@ -108,5 +130,31 @@ impl Viewed for Identity {
 
     fn from_view(view: IdentityView<'_>) -> Self {
         view.to_repr()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::Message;
+
+    #[test]
+    fn the_view_reads_each_string() {
+        let identity = Identity {
+            protocol_major: 1,
+            protocol_minor: 2,
+            model: String::try_from("pen-14").unwrap(),
+            firmware: String::try_from("").unwrap(),
+            serial: String::try_from("PL14-0001ü").unwrap(),
+        };
+        let mut buf = [0u8; 128];
+        let n = Message::Identity(identity.clone()).emit(&mut buf).unwrap();
+        let view = IdentityView::parse(&buf[..n]).unwrap();
+        assert_eq!((view.protocol_major, view.protocol_minor), (1, 2));
+        assert_eq!(view.model(), "pen-14");
+        assert_eq!(view.firmware(), "");
+        assert_eq!(view.serial(), "PL14-0001ü");
+        assert_eq!(Identity::from(view), identity);
+        assert!(IdentityView::parse(&buf[..n - 1]).is_err());
     }
 }
