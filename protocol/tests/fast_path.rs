@@ -33,11 +33,16 @@ fn text() -> impl Strategy<Value = HString<MAX_TEXT>> {
 fn message() -> impl Strategy<Value = Message> {
     prop_oneof![
         prop::sample::select(samples::every_message().to_vec()),
-        (any::<u32>(), any::<u32>(), 0..=MAX_STRIKES, 1u16.., any::<u16>()).prop_map(
-            |(first, time, count, rate, depth)| {
+        (
+            any::<u32>(),
+            any::<u32>(),
+            0..=MAX_STRIKES,
+            1u16..,
+            any::<u16>()
+        )
+            .prop_map(|(first, time, count, rate, depth)| {
                 Message::StrikeBatch(samples::strike_batch(first, time, count, rate, depth))
-            }
-        ),
+            }),
         (any::<u8>(), any::<u8>(), text(), text(), text()).prop_map(
             |(protocol_major, protocol_minor, model, firmware, serial)| {
                 Message::Identity(Identity {
@@ -143,7 +148,8 @@ fn reference_frame(piece: &[u8]) -> Result<Packet, DecodeError> {
         });
     }
     let mut decoded = piece.to_vec();
-    let len = cobs::decode_in_place(&mut decoded).map_err(|_| DecodeError::Cobs { len: piece.len() })?;
+    let len =
+        cobs::decode_in_place(&mut decoded).map_err(|_| DecodeError::Cobs { len: piece.len() })?;
     let frame = Frame::new_checked(&decoded[..len]).map_err(DecodeError::Frame)?;
     Packet::parse(&frame).map_err(DecodeError::from)
 }
@@ -170,7 +176,10 @@ fn decode_both(
     prop_assert_eq!(by_view.stats(), by_packet.stats());
     let stats = by_view.stats();
     prop_assert_eq!(stats.bytes, stream.len() as u64);
-    prop_assert_eq!(stats.errors, views.iter().filter(|r| r.is_err()).count() as u64);
+    prop_assert_eq!(
+        stats.errors,
+        views.iter().filter(|r| r.is_err()).count() as u64
+    );
     Ok(views)
 }
 
@@ -245,5 +254,8 @@ fn the_reference_is_not_trivial() {
     let mut damaged = stream.clone();
     damaged[5] ^= 0x40;
     assert!(reference(&damaged)[0].is_err());
-    assert_eq!(decode_both(&damaged, &[7, 900]).unwrap(), reference(&damaged));
+    assert_eq!(
+        decode_both(&damaged, &[7, 900]).unwrap(),
+        reference(&damaged)
+    );
 }

@@ -100,7 +100,10 @@ fn decoding_views_allocates_nothing() {
             decoder.feed_views(chunk, |r| {
                 let view = r.expect("a valid frame");
                 if let MessageView::StrikeBatch(batch) = view.message {
-                    strikes += batch.strikes().map(|s| u64::from(s.depth_um > 0)).sum::<u64>();
+                    strikes += batch
+                        .strikes()
+                        .map(|s| u64::from(s.depth_um > 0))
+                        .sum::<u64>();
                 }
                 count += 1;
             });
@@ -109,7 +112,10 @@ fn decoding_views_allocates_nothing() {
     });
     assert_eq!(decoded, 940, "every frame decoded");
     assert_eq!(strikes, 1_500, "every strike read");
-    assert_eq!(allocations, 0, "decoding views allocated {allocations} times");
+    assert_eq!(
+        allocations, 0,
+        "decoding views allocated {allocations} times"
+    );
 }
 
 #[test]

@@ -169,14 +169,21 @@ fn mavlink(stream: &Stream) -> u64 {
     frames
 }
 
+/// A benchmark: its name, its stream and its decoder.
+type Series<'a> = (&'static str, &'a Stream, fn(&Stream) -> u64);
+
 fn bench(c: &mut Criterion) {
     let packets = telemetry_packets(SECONDS);
     let penlab = penlab_stream(&packets);
     let postcard_bytes = postcard_stream(&packets);
     let mavlink_bytes = mavlink_stream(SECONDS);
-    let series: [(&str, &Stream, fn(&Stream) -> u64); 8] = [
+    let series: [Series; 8] = [
         ("penlab_views", &penlab, penlab_views),
-        ("penlab_views_every_strike", &penlab, penlab_views_every_strike),
+        (
+            "penlab_views_every_strike",
+            &penlab,
+            penlab_views_every_strike,
+        ),
         ("penlab_owned", &penlab, penlab_owned),
         ("postcard_cobs", &postcard_bytes, postcard),
         ("mavlink_v2", &mavlink_bytes, mavlink),

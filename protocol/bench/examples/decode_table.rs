@@ -5,7 +5,7 @@
 //!
 //! `cargo run -p penlab-protocol-bench --example decode_table`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use penlab_protocol_bench::{mavlink_stream, penlab_stream, postcard_stream, telemetry_packets};
 
@@ -24,7 +24,7 @@ const FRAMING: [&str; 3] = [
 ];
 const FRAMING_PEERS: [&str; 2] = ["cobs_crate_frames_only", "corncobs_frames_only"];
 
-fn mean_ns(dir: &PathBuf, name: &str) -> f64 {
+fn mean_ns(dir: &Path, name: &str) -> f64 {
     let path = dir.join(name).join("new/estimates.json");
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("{}: {e}; run the benchmark first", path.display()));
@@ -58,15 +58,13 @@ fn main() {
             s.bytes.len() as f64 / s.frames as f64,
         )
     };
-    let best = |peers: &[&str]| {
-        peers
-            .iter()
-            .map(|p| rate(p).1)
-            .fold(f64::MIN, f64::max)
-    };
+    let best = |peers: &[&str]| peers.iter().map(|p| rate(p).1).fold(f64::MIN, f64::max);
     println!("| decoder | bytes/frame | MiB/s | GB/s | M frames/s | frames/s vs best peer |");
     println!("|---|---|---|---|---|---|");
-    for (names, peers) in [(&FULL[..], &FULL_PEERS[..]), (&FRAMING[..], &FRAMING_PEERS[..])] {
+    for (names, peers) in [
+        (&FULL[..], &FULL_PEERS[..]),
+        (&FRAMING[..], &FRAMING_PEERS[..]),
+    ] {
         let best = best(peers);
         for name in names {
             let (mib, mframes, per_frame) = rate(name);

@@ -7,7 +7,7 @@
 //! next delimiter puts it back in step.
 //!
 //! The [`Decoder`] has two paths. The fast one takes a whole frame from the
-//! caller's read in one pass ([`cobs::decode_delimited`]: delimiter, COBS
+//! caller's read in one pass (`cobs::decode_delimited`: delimiter, COBS
 //! and zero checks a word at a time) and checks the CRC in whole words. The
 //! slow one (a `memchr` delimiter scan, a buffer for frames split across
 //! reads, the bound, the discarding of oversize runs) takes everything the
@@ -409,7 +409,7 @@ pub fn encode_frame(frame: &[u8], out: &mut [u8]) -> Result<usize, EmitError> {
 
 /// Writes `packet` as it goes on the wire (framed, CRC'd, COBS-encoded and
 /// delimited) into `out`; returns the bytes written. `out` of
-/// [`MAX_WIRE_FRAME`](crate::MAX_WIRE_FRAME) bytes always suffices. Never
+/// [`MAX_WIRE_FRAME`] bytes always suffices. Never
 /// allocates.
 pub fn encode_packet(packet: &Packet, out: &mut [u8]) -> Result<usize, EmitError> {
     let mut raw = [0u8; MAX_FRAME];

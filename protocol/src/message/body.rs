@@ -36,7 +36,10 @@ pub(crate) fn malformed(msg_type: MessageType, e: FieldError) -> MessageError {
 
 /// The full parser over a whole payload.
 #[inline]
-pub(crate) fn parse_body<T: Body>(msg_type: MessageType, payload: &[u8]) -> Result<T, MessageError> {
+pub(crate) fn parse_body<T: Body>(
+    msg_type: MessageType,
+    payload: &[u8],
+) -> Result<T, MessageError> {
     let (rest, body) = T::parse_fields(payload).map_err(|e| malformed(msg_type, e))?;
     expect_end(msg_type, rest)?;
     Ok(body)

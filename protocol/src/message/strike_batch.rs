@@ -117,8 +117,8 @@ impl<'a> StrikeBatchView<'a> {
         let (input, first_strike) =
             u32::parse(input).map_err(|e| FieldError::at("first_strike", e))?;
         let (input, time_us) = u32::parse(input).map_err(|e| FieldError::at("time_us", e))?;
-        let (input, (_, strikes)) = records::<Strike, MAX_STRIKES>(input)
-            .map_err(|e| FieldError::at("strikes", e))?;
+        let (input, (_, strikes)) =
+            records::<Strike, MAX_STRIKES>(input).map_err(|e| FieldError::at("strikes", e))?;
         Ok((
             input,
             StrikeBatchView {

@@ -145,10 +145,13 @@ macro_rules! messages {
             /// [`Message::parse`] does, with the same errors.
             #[inline]
             pub fn parse(msg_type: u8, payload: &'a [u8]) -> Result<Self, MessageError> {
-                let ty = MessageType::from_code(msg_type)
-                    .ok_or(MessageError::UnknownType { msg_type })?;
-                match ty {
-                    $(MessageType::$name => messages!(@view ty payload $name $($repr)?),)*
+                // One jump on the wire code, straight to the body's reader.
+                match msg_type {
+                    $($code => {
+                        let ty = MessageType::$name;
+                        messages!(@view ty payload $name $($repr)?)
+                    })*
+                    _ => Err(MessageError::UnknownType { msg_type }),
                 }
             }
 
