@@ -27,6 +27,10 @@ const FRAMING: [&str; 3] = [
 ];
 const FRAMING_PEERS: [&str; 2] = ["cobs_crate_frames_only", "corncobs_frames_only"];
 
+/// (MiB/s, M frames/s) by the mean, the same by the fastest sample, and
+/// bytes per frame.
+type Rate = ((f64, f64), (f64, f64), f64);
+
 fn json(dir: &Path, name: &str, file: &str) -> serde_json::Value {
     let path = dir.join(name).join("new").join(file);
     let text = std::fs::read_to_string(&path)
@@ -90,9 +94,8 @@ fn main() {
         )
     };
     let best = |peers: &[&str]| {
-        let frames = |f: fn(&((f64, f64), (f64, f64), f64)) -> f64| {
-            peers.iter().map(|p| f(&rate(p))).fold(f64::MIN, f64::max)
-        };
+        let frames =
+            |f: fn(&Rate) -> f64| peers.iter().map(|p| f(&rate(p))).fold(f64::MIN, f64::max);
         (frames(|r| r.0.1), frames(|r| r.1.1))
     };
     println!(
