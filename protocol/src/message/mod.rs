@@ -25,11 +25,12 @@
 //!    the [`Message`] and [`MessageView`] variants, both parsers' dispatch,
 //!    emit, and the view-to-owned conversion. The compiler refuses a code
 //!    used twice or a direction that disagrees with the code.
-//! 3. Outside this module: the message's section in `PROTOCOL.md`, a sample
-//!    in `samples::every_message`, a strategy in `tests/properties.rs`, and
+//! 3. Outside the code: the message's section in `PROTOCOL.md`, its layout
+//!    in the independent Python checker (`vectors/check.py`), a sample in
+//!    `samples::every_message`, a strategy in `tests/properties.rs`, and
 //!    regenerated vectors (`cargo run -p penlab-protocol --example
-//!    gen_vectors`); `tests/vectors.rs` fails until there is a vector for
-//!    every type.
+//!    gen_vectors > protocol/vectors/vectors.json`); `tests/vectors.rs`
+//!    fails until there is a vector for every type.
 
 pub(crate) mod body;
 mod table;
