@@ -1,7 +1,8 @@
 //! Feeds arbitrary bytes to the streaming decoder in chunks whose sizes come
 //! from the input itself. Checks, beyond "no panic": the buffer bound holds,
 //! every byte is counted, the same bytes in one piece give the same results,
-//! and every decoded packet re-encodes to bytes that decode to itself.
+//! the fast path (borrowed views) gives what the owned path gives, and every
+//! decoded packet re-encodes to bytes that decode to itself.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -28,6 +29,14 @@ fuzz_target!(|data: &[u8]| {
     }
     chunked.extend(decoder.finish().map(Err));
     assert_eq!(whole, chunked, "chunking changed the result");
+
+    let mut viewed = Vec::new();
+    let mut decoder = Decoder::new();
+    for chunk in bytes.chunks(step) {
+        decoder.feed_views(chunk, |r| viewed.push(r.map(|v| v.to_packet())));
+    }
+    viewed.extend(decoder.finish().map(Err));
+    assert_eq!(whole, viewed, "views and packets disagree");
 
     for packet in whole.iter().filter_map(|r| r.as_ref().ok()) {
         let mut out = [0u8; MAX_WIRE_FRAME];

@@ -38,9 +38,88 @@ pub fn table_crc32c(bytes: &[u8]) -> u32 {
     CRC32C.checksum(bytes)
 }
 
+/// The CRC of a valid frame (contents, then their CRC, little-endian)
+/// followed by `k` zero bytes, for `k` in `0..8`: the same for every valid
+/// frame. A valid frame leaves the CRC register at the catalogue's residue
+/// whatever its contents, and the zeros move that constant to another
+/// constant; each step is invertible, so no invalid frame lands there. The
+/// empty frame's CRC is 0, which makes `4 + k` zero bytes a valid frame
+/// with its padding.
+const PADDED_RESIDUES: [u32; 8] = {
+    const BYTEWISE: Crc<u32> = Crc::<u32>::new(&ALGORITHM);
+    const ZEROS: [u8; 12] = [0; 12];
+    let mut residues = [0u32; 8];
+    let mut k = 0;
+    while k < 8 {
+        residues[k] = BYTEWISE.checksum(ZEROS.split_at(LEN + k).0);
+        k += 1;
+    }
+    residues
+};
+
+/// Whether the frame (contents and CRC) in the first `len` bytes of `buf`
+/// is intact, checked in whole 8-byte words: the bytes after the frame up
+/// to the next multiple of 8 are overwritten with zeros, and the CRC of
+/// the padded frame is compared with [`PADDED_RESIDUES`]. Equivalent to
+/// comparing the carried CRC with the contents' (a test holds them equal),
+/// with no byte-wise head or tail. `false` also if `buf` has no room for
+/// the padding; the caller then checks the long way.
+#[inline(always)]
+pub(crate) fn padded_frame_is_intact(buf: &mut [u8], len: usize) -> bool {
+    let padded = len.next_multiple_of(8);
+    let Some(padding) = buf.get_mut(len..len + 8) else {
+        return false;
+    };
+    padding.copy_from_slice(&[0; 8]);
+    match (buf.get(..padded), PADDED_RESIDUES.get(padded - len)) {
+        (Some(words), Some(&residue)) => crc32c(words) == residue,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
+
+    fn sealed(contents: &[u8]) -> std::vec::Vec<u8> {
+        let mut frame = contents.to_vec();
+        frame.extend_from_slice(&crc32c(contents).to_le_bytes());
+        frame
+    }
+
+    #[test]
+    fn residues_are_those_of_the_catalogue() {
+        // The register after any valid frame is the catalogue's residue;
+        // with no padding the CRC is that, with the final XOR.
+        assert_eq!(PADDED_RESIDUES[0], ALGORITHM.residue ^ 0xFFFF_FFFF);
+        for (k, &residue) in PADDED_RESIDUES.iter().enumerate() {
+            let mut padded = sealed(b"any frame at all");
+            padded.extend(std::iter::repeat_n(0, k));
+            assert_eq!(crc32c(&padded), residue, "k = {k}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The padded check says "intact" exactly when the carried CRC is
+        /// the contents' CRC, for intact frames and for damaged ones.
+        #[test]
+        fn the_padded_check_is_the_plain_check(
+            contents in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..252),
+            damage in proptest::prelude::any::<Option<(proptest::sample::Index, u8)>>(),
+        ) {
+            let mut frame = sealed(&contents);
+            if let Some((at, xor)) = damage {
+                let at = at.index(frame.len());
+                frame[at] ^= xor;
+            }
+            let (body, carried) = frame.split_at(frame.len() - LEN);
+            let plain = crc32c(body).to_le_bytes() == carried;
+            let mut buf = [0xAAu8; 272];
+            buf[..frame.len()].copy_from_slice(&frame);
+            proptest::prop_assert_eq!(padded_frame_is_intact(&mut buf, frame.len()), plain);
+        }
+    }
 
     #[test]
     fn catalogue_check_value() {

@@ -8,11 +8,15 @@
 //! * [`frame`]: the frame layout `type | seq | payload | CRC-32C`, as a typed
 //!   view over bytes ([`frame::Frame`]) and a plain header ([`frame::FrameRepr`]).
 //! * [`codec`]: COBS framing with a `0x00` delimiter. [`codec::Decoder`] is a
-//!   streaming `nom` decoder that takes chunks of any size and never holds
-//!   more than [`MAX_ENCODED_FRAME`] bytes; [`codec::encode_packet`] writes a
-//!   frame into the caller's buffer without allocating.
-//! * [`message`]: every message as a plain `Repr` type with `parse` and `emit`,
-//!   and [`message::Packet`], a sequence number with its message.
+//!   streaming decoder that takes chunks of any size and never holds more
+//!   than [`MAX_ENCODED_FRAME`] bytes; whole frames in a read take a one-pass
+//!   fast path. [`codec::encode_packet`] writes a frame into the caller's
+//!   buffer without allocating.
+//! * [`message`]: every message as a plain `Repr` type with `parse` (`nom`)
+//!   and `emit`; [`message::Packet`], a sequence number with its message;
+//!   and [`message::PacketView`], the same borrowing the frame's arrays and
+//!   text, as [`codec::Decoder::decode_view`] lends it out. One table in
+//!   `message/mod.rs` lists every message.
 //! * [`seq`]: sequence tracking that reveals loss and duplication.
 //! * [`timing`]: the heartbeat, watchdog and acknowledgement rules.
 //! * `env` (with `std`): the test bench's environment-channel commands

@@ -75,15 +75,49 @@ impl<'a> Writer<'a> {
 
 /// A value with a fixed wire encoding.
 pub(crate) trait Wire: Sized {
+    /// Bytes every value of the type takes on the wire, if that is fixed.
+    const SIZE: Option<usize>;
     fn parse(input: &[u8]) -> WireResult<'_, Self>;
     fn emit(&self, w: &mut Writer<'_>) -> Result<(), Overflow>;
+    /// The fast path: the value at `bytes[*at..]`, advancing `*at` past it,
+    /// or `None` wherever [`Wire::parse`] would fail (which then says why).
+    /// Straight-line reads at offsets that are constant once inlined.
+    #[inline]
+    fn read(bytes: &[u8], at: &mut usize) -> Option<Self> {
+        let rest = bytes.get(*at..)?;
+        let (after, value) = Self::parse(rest).ok()?;
+        *at += rest.len() - after.len();
+        Some(value)
+    }
+}
+
+/// The sum of two field sizes, `None` if either varies.
+pub(crate) const fn add_size(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a + b),
+        _ => None,
+    }
+}
+
+/// `N` bytes at `bytes[*at..]`, advancing `*at`.
+#[inline(always)]
+pub(crate) fn take_array<const N: usize>(bytes: &[u8], at: &mut usize) -> Option<[u8; N]> {
+    let end = at.checked_add(N)?;
+    let out: [u8; N] = bytes.get(*at..end)?.try_into().ok()?;
+    *at = end;
+    Some(out)
 }
 
 macro_rules! wire_int {
     ($($t:ty => $parser:path),* $(,)?) => {$(
         impl Wire for $t {
+            const SIZE: Option<usize> = Some(core::mem::size_of::<$t>());
             fn parse(input: &[u8]) -> WireResult<'_, Self> {
                 $parser(input)
+            }
+            #[inline(always)]
+            fn read(bytes: &[u8], at: &mut usize) -> Option<Self> {
+                take_array(bytes, at).map(<$t>::from_le_bytes)
             }
             fn emit(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {
                 w.put(&self.to_le_bytes())
@@ -101,6 +135,15 @@ wire_int! {
 }
 
 impl Wire for bool {
+    const SIZE: Option<usize> = Some(1);
+    #[inline(always)]
+    fn read(bytes: &[u8], at: &mut usize) -> Option<Self> {
+        match take_array::<1>(bytes, at)? {
+            [0] => Some(false),
+            [1] => Some(true),
+            _ => None,
+        }
+    }
     fn parse(input: &[u8]) -> WireResult<'_, Self> {
         let (rest, raw) = num::u8(input)?;
         match raw {
@@ -115,6 +158,18 @@ impl Wire for bool {
 }
 
 impl<T: Wire + Default + Copy, const N: usize> Wire for [T; N] {
+    const SIZE: Option<usize> = match T::SIZE {
+        Some(size) => Some(size * N),
+        None => None,
+    };
+    #[inline(always)]
+    fn read(bytes: &[u8], at: &mut usize) -> Option<Self> {
+        let mut out = [T::default(); N];
+        for slot in &mut out {
+            *slot = T::read(bytes, at)?;
+        }
+        Some(out)
+    }
     fn parse(mut input: &[u8]) -> WireResult<'_, Self> {
         let mut out = [T::default(); N];
         for slot in &mut out {
@@ -129,23 +184,44 @@ impl<T: Wire + Default + Copy, const N: usize> Wire for [T; N] {
     }
 }
 
+/// UTF-8 text of at most `N` bytes after a one-byte length, borrowed from
+/// the input: the one text parser, behind both [`String`] and the views.
+pub(crate) fn text<const N: usize>(input: &[u8]) -> WireResult<'_, &str> {
+    let (rest, len) = num::u8(input)?;
+    if usize::from(len) > N {
+        return invalid(u32::from(len));
+    }
+    let (rest, bytes) = nom::bytes::complete::take(len).parse(rest)?;
+    let text = core::str::from_utf8(bytes)
+        .map_err(|_| nom::Err::Error(WireError(FieldProblem::NotUtf8)))?;
+    Ok((rest, text))
+}
+
+/// At most `N` records of `T` (of a fixed size) after a one-byte count,
+/// borrowed from the input as their bytes: the one array parser, behind
+/// both [`Vec`] and the views.
+pub(crate) fn records<T: Wire, const N: usize>(input: &[u8]) -> WireResult<'_, (u8, &[u8])> {
+    let (rest, count) = num::u8(input)?;
+    if usize::from(count) > N {
+        return invalid(u32::from(count));
+    }
+    let size = match T::SIZE {
+        Some(size) => size,
+        None => return invalid(u32::from(count)),
+    };
+    let (rest, bytes) = nom::bytes::complete::take(usize::from(count) * size).parse(rest)?;
+    Ok((rest, (count, bytes)))
+}
+
 /// UTF-8 text after a one-byte length.
 impl<const N: usize> Wire for String<N> {
+    const SIZE: Option<usize> = None;
     fn parse(input: &[u8]) -> WireResult<'_, Self> {
-        let (rest, len) = num::u8(input)?;
-        if usize::from(len) > N {
-            return invalid(u32::from(len));
-        }
-        let (rest, bytes) = nom::bytes::complete::take(len).parse(rest)?;
-        let text = core::str::from_utf8(bytes)
-            .map_err(|_| nom::Err::Error(WireError(FieldProblem::NotUtf8)))?;
+        let (rest, text) = text::<N>(input)?;
         let mut out = String::new();
-        // Cannot fail: the length was checked against the capacity above.
-        out.push_str(text).map_err(|_| {
-            nom::Err::Error(WireError(FieldProblem::InvalidValue {
-                value: u32::from(len),
-            }))
-        })?;
+        // Cannot fail: `text` checked the length against the capacity.
+        out.push_str(text)
+            .map_err(|_| nom::Err::Error(WireError(FieldProblem::NotUtf8)))?;
         Ok((rest, out))
     }
     fn emit(&self, w: &mut Writer<'_>) -> Result<(), Overflow> {
@@ -157,6 +233,7 @@ impl<const N: usize> Wire for String<N> {
 
 /// Records after a one-byte count.
 impl<T: Wire, const N: usize> Wire for Vec<T, N> {
+    const SIZE: Option<usize> = None;
     fn parse(input: &[u8]) -> WireResult<'_, Self> {
         let (mut rest, count) = num::u8(input)?;
         if usize::from(count) > N {
@@ -211,6 +288,12 @@ macro_rules! wire_enum {
         }
 
         impl $crate::wire::Wire for $name {
+            const SIZE: Option<usize> = Some(1);
+            #[inline(always)]
+            fn read(bytes: &[u8], at: &mut usize) -> Option<Self> {
+                let [code] = $crate::wire::take_array::<1>(bytes, at)?;
+                Self::from_code(code)
+            }
             fn parse(input: &[u8]) -> $crate::wire::WireResult<'_, Self> {
                 let (rest, code) = nom::number::complete::u8(input)?;
                 match Self::from_code(code) {
@@ -264,6 +347,12 @@ macro_rules! wire_open_enum {
         }
 
         impl $crate::wire::Wire for $name {
+            const SIZE: Option<usize> = Some(1);
+            #[inline(always)]
+            fn read(bytes: &[u8], at: &mut usize) -> Option<Self> {
+                let [code] = $crate::wire::take_array::<1>(bytes, at)?;
+                Some(Self::from_code(code))
+            }
             fn parse(input: &[u8]) -> $crate::wire::WireResult<'_, Self> {
                 let (rest, code) = nom::number::complete::u8(input)?;
                 Ok((rest, Self::from_code(code)))
@@ -277,18 +366,69 @@ macro_rules! wire_open_enum {
 pub(crate) use wire_open_enum;
 
 /// A message body: a struct whose fields are encoded one after another.
-/// Generates the struct and its field-by-field `parse` and `emit`.
+/// Generates the struct and its field-by-field `parse` and `emit` (the
+/// [`Body`] trait), and, unless the struct is marked `borrowed`, its view
+/// ([`Viewed`](crate::message::body::Viewed)) as the struct itself, read by
+/// the fast path: one length check, then each field at its fixed offset.
+/// A `borrowed` struct (one with arrays or text) implements `Viewed` by
+/// hand, with a view that borrows the frame's bytes.
 macro_rules! wire_struct {
+    (
+        borrowed
+        $(#[$meta:meta])*
+        pub struct $name:ident { $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty ),* $(,)? }
+    ) => {
+        $crate::wire::wire_struct!(@body $(#[$meta])* $name { $( $(#[$fmeta])* $field : $ty ),* });
+    };
     (
         $(#[$meta:meta])*
         pub struct $name:ident { $( $(#[$fmeta:meta])* pub $field:ident : $ty:ty ),* $(,)? }
     ) => {
+        $crate::wire::wire_struct!(@body $(#[$meta])* $name { $( $(#[$fmeta])* $field : $ty ),* });
+
+        impl $crate::message::body::Viewed for $name {
+            type View<'a> = $name;
+
+            #[inline]
+            fn view(
+                msg_type: $crate::message::MessageType,
+                payload: &[u8],
+            ) -> Result<Self, $crate::message::MessageError> {
+                const SIZE: Option<usize> = {
+                    let size = Some(0);
+                    $( let size = $crate::wire::add_size(size, <$ty as $crate::wire::Wire>::SIZE); )*
+                    size
+                };
+                #[inline(always)]
+                fn read(payload: &[u8]) -> Option<$name> {
+                    if let Some(size) = SIZE {
+                        if payload.len() != size {
+                            return None;
+                        }
+                    }
+                    let mut at = 0usize;
+                    $( let $field = <$ty as $crate::wire::Wire>::read(payload, &mut at)?; )*
+                    (at == payload.len()).then_some($name { $($field),* })
+                }
+                match read(payload) {
+                    Some(body) => Ok(body),
+                    // Something is wrong: the full parser says exactly what.
+                    None => $crate::message::body::parse_body(msg_type, payload),
+                }
+            }
+
+            #[inline]
+            fn from_view(view: Self) -> Self {
+                view
+            }
+        }
+    };
+    (@body $(#[$meta:meta])* $name:ident { $( $(#[$fmeta:meta])* $field:ident : $ty:ty ),* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
         pub struct $name { $( $(#[$fmeta])* pub $field: $ty ),* }
 
         impl $crate::wire::Body for $name {
-
             #[inline]
             fn parse_fields(input: &[u8]) -> Result<(&[u8], Self), $crate::wire::FieldError> {
                 $(

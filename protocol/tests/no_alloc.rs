@@ -7,6 +7,7 @@ use std::cell::Cell;
 
 use penlab_protocol::MAX_WIRE_FRAME;
 use penlab_protocol::codec::{Decoder, encode_packet};
+use penlab_protocol::message::MessageView;
 use penlab_protocol::samples;
 
 struct Counting;
@@ -77,6 +78,44 @@ fn steady_state_decoding_allocates_nothing() {
     });
     assert_eq!(decoded, 940, "every frame decoded");
     assert_eq!(allocations, 0, "decoding allocated {allocations} times");
+}
+
+#[test]
+fn decoding_views_allocates_nothing() {
+    // The fast path: the same stream, as borrowed views, every strike read.
+    let mut stream = Vec::new();
+    let mut frame = [0u8; MAX_WIRE_FRAME];
+    for second in 0..10u16 {
+        for p in samples::telemetry_second(15_000, second.wrapping_mul(94), u32::from(second) * 150)
+        {
+            let n = encode_packet(&p, &mut frame).unwrap();
+            stream.extend_from_slice(&frame[..n]);
+        }
+    }
+    let mut decoder = Decoder::new();
+
+    let ((decoded, strikes), allocations) = watched(|| {
+        let (mut count, mut strikes) = (0u64, 0u64);
+        for chunk in stream.chunks(61) {
+            decoder.feed_views(chunk, |r| {
+                let view = r.expect("a valid frame");
+                if let MessageView::StrikeBatch(batch) = view.message {
+                    strikes += batch
+                        .strikes()
+                        .map(|s| u64::from(s.depth_um > 0))
+                        .sum::<u64>();
+                }
+                count += 1;
+            });
+        }
+        (count, strikes)
+    });
+    assert_eq!(decoded, 940, "every frame decoded");
+    assert_eq!(strikes, 1_500, "every strike read");
+    assert_eq!(
+        allocations, 0,
+        "decoding views allocated {allocations} times"
+    );
 }
 
 #[test]

@@ -1,19 +1,72 @@
 //! Messages: one plain `Repr` type per message, with `parse` from a frame's
-//! payload and `emit` into a caller's buffer.
+//! payload and `emit` into a caller's buffer; [`Message`], the owned union
+//! of them all; and [`MessageView`], the same union as the fast decoder
+//! lends it out, borrowing arrays and text from the frame.
 //!
 //! Type codes below `0x80` go from host to pen, codes from `0x80` up from pen
 //! to host. A frame whose type this version does not know is reported as
 //! [`MessageError::UnknownType`] and skipped: the framing does not depend on
 //! the type, so the stream stays in step.
+//!
+//! # To add a message
+//!
+//! 1. Write its body in a file of its own, `message/<name>.rs`, with
+//!    `wire_struct!` (see `set_depth.rs`): fields in wire order, each a
+//!    type the wire layer knows (integers, `bool`, arrays, `wire_enum!` or
+//!    `wire_open_enum!` codes, `heapless::String`, `heapless::Vec`). That
+//!    gives the full parser, the emitter, and a fast view that is the
+//!    struct itself. Only a body with arrays or text whose copy matters is
+//!    marked `borrowed` and given a view type that borrows the payload and
+//!    `impl Viewed` by hand (see `strike_batch.rs`).
+//! 2. Add `mod <name>;` and `pub use <name>::*;` below, and one entry to
+//!    the `messages!` table: code, name, body type (`as View<'a>` for a
+//!    borrowed view; nothing for a message without payload), direction.
+//!    The table generates [`MessageType`] (code, name, direction, `ALL`),
+//!    the [`Message`] and [`MessageView`] variants, both parsers' dispatch,
+//!    emit, and the view-to-owned conversion. The compiler refuses a code
+//!    used twice or a direction that disagrees with the code.
+//! 3. Outside the code: the message's section in `PROTOCOL.md`, its layout
+//!    in the independent Python checker (`vectors/check.py`), a sample in
+//!    `samples::every_message`, a strategy in `tests/properties.rs`, and
+//!    regenerated vectors (`cargo run -p penlab-protocol --example
+//!    gen_vectors > protocol/vectors/vectors.json`); `tests/vectors.rs`
+//!    fails until there is a vector for every type.
 
-mod device;
-mod host;
+pub(crate) mod body;
+mod table;
 
-pub use device::*;
-pub use host::*;
+mod ack;
+mod capabilities;
+mod cartridge;
+mod fault;
+mod hello;
+mod identity;
+mod nack;
+mod pose;
+mod set_depth;
+mod set_rate;
+mod status;
+mod strike_batch;
+mod telemetry;
+
+pub use ack::*;
+pub use capabilities::*;
+pub use cartridge::*;
+pub use fault::*;
+pub use hello::*;
+pub use identity::*;
+pub use nack::*;
+pub use pose::*;
+pub use set_depth::*;
+pub use set_rate::*;
+pub use status::*;
+pub use strike_batch::*;
+pub use telemetry::*;
 
 use crate::frame::{self, Frame, FrameError, FrameRepr};
 use crate::wire::{Body, FieldProblem, Overflow, Writer};
+use body::{Viewed, expect_end, parse_body};
+use table::messages;
 
 /// Who sends a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -25,90 +78,46 @@ pub enum Direction {
     PenToHost,
 }
 
-macro_rules! message_types {
-    ($( $(#[$meta:meta])* $name:ident = $code:literal ),* $(,)?) => {
-        /// The type code of a message.
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-        #[serde(rename_all = "snake_case")]
-        #[repr(u8)]
-        pub enum MessageType { $( $(#[$meta])* $name = $code ),* }
-
-        impl MessageType {
-            /// Every message type, in code order.
-            pub const ALL: &'static [MessageType] = &[$(MessageType::$name),*];
-
-            /// The wire code.
-            pub const fn code(self) -> u8 {
-                self as u8
-            }
-
-            /// The message type for a wire code, if this version defines it.
-            pub const fn from_code(code: u8) -> Option<Self> {
-                match code {
-                    $($code => Some(MessageType::$name),)*
-                    _ => None,
-                }
-            }
-
-            /// The name used in specs, captures and reports.
-            pub const fn name(self) -> &'static str {
-                match self {
-                    $(MessageType::$name => stringify!($name),)*
-                }
-            }
-        }
-    };
-}
-
-message_types! {
-    /// [`Hello`]
-    Hello = 0x01,
-    /// [`SetDepth`]
-    SetDepth = 0x02,
-    /// [`SetRate`]
-    SetRate = 0x03,
-    /// Start the motor.
-    Start = 0x04,
-    /// Stop the motor.
-    Stop = 0x05,
-    /// Stop the motor at once and latch until a new `Hello`.
-    EmergencyStop = 0x06,
-    /// Ask for a [`Status`].
-    StatusRequest = 0x07,
-    /// Keep the watchdog fed.
-    Heartbeat = 0x08,
-    /// [`Ack`]
-    Ack = 0x80,
-    /// [`Nack`]
-    Nack = 0x81,
-    /// [`Identity`]
-    Identity = 0x82,
-    /// [`Capabilities`]
-    Capabilities = 0x83,
-    /// [`Status`]
-    Status = 0x84,
-    /// [`Telemetry`]
-    Telemetry = 0x85,
-    /// [`StrikeBatch`]
-    StrikeBatch = 0x86,
-    /// [`Pose`]
-    Pose = 0x87,
-    /// [`Fault`]
-    Fault = 0x88,
-    /// [`CartridgeEvent`]
-    Cartridge = 0x89,
+messages! {
+    /// Opens a session ([`Hello`]).
+    0x01 => Hello(Hello), HostToPen;
+    /// Sets the depth ([`SetDepth`]).
+    0x02 => SetDepth(SetDepth), HostToPen;
+    /// Sets the rate ([`SetRate`]).
+    0x03 => SetRate(SetRate), HostToPen;
+    /// Starts the motor.
+    0x04 => Start, HostToPen;
+    /// Stops the motor.
+    0x05 => Stop, HostToPen;
+    /// Stops the motor at once; latched until a new `Hello`.
+    0x06 => EmergencyStop, HostToPen;
+    /// Asks for a [`Status`].
+    0x07 => StatusRequest, HostToPen;
+    /// Feeds the watchdog.
+    0x08 => Heartbeat, HostToPen;
+    /// Command accepted ([`Ack`]).
+    0x80 => Ack(Ack), PenToHost;
+    /// Command refused ([`Nack`]).
+    0x81 => Nack(Nack), PenToHost;
+    /// Who the pen is ([`Identity`]).
+    0x82 => Identity(Identity as IdentityView<'a>), PenToHost;
+    /// What the pen can do ([`Capabilities`]).
+    0x83 => Capabilities(Capabilities), PenToHost;
+    /// Settings and state ([`Status`]).
+    0x84 => Status(Status), PenToHost;
+    /// Periodic measurements ([`Telemetry`]).
+    0x85 => Telemetry(Telemetry), PenToHost;
+    /// Strikes ([`StrikeBatch`]).
+    0x86 => StrikeBatch(StrikeBatch as StrikeBatchView<'a>), PenToHost;
+    /// Tracker pose ([`Pose`]).
+    0x87 => Pose(Pose), PenToHost;
+    /// Fault raised or cleared ([`Fault`]).
+    0x88 => Fault(Fault), PenToHost;
+    /// Cartridge event ([`CartridgeEvent`]).
+    0x89 => Cartridge(CartridgeEvent), PenToHost;
 }
 
 impl MessageType {
-    /// Who sends this message.
-    pub const fn direction(self) -> Direction {
-        if self.code() & 0x80 == 0 {
-            Direction::HostToPen
-        } else {
-            Direction::PenToHost
-        }
-    }
-
     /// Whether the pen answers this message with an `Ack` or `Nack`.
     pub const fn is_command(self) -> bool {
         matches!(self.direction(), Direction::HostToPen)
@@ -121,47 +130,10 @@ impl core::fmt::Display for MessageType {
     }
 }
 
-/// Every message of the protocol.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-#[allow(clippy::large_enum_variant)] // fixed-capacity and allocation-free by design
-pub enum Message {
-    /// Opens a session.
-    Hello(Hello),
-    /// Sets the depth.
-    SetDepth(SetDepth),
-    /// Sets the rate.
-    SetRate(SetRate),
-    /// Starts the motor.
-    Start,
-    /// Stops the motor.
-    Stop,
-    /// Stops the motor at once; latched until a new `Hello`.
-    EmergencyStop,
-    /// Asks for a [`Status`].
-    StatusRequest,
-    /// Feeds the watchdog.
-    Heartbeat,
-    /// Command accepted.
-    Ack(Ack),
-    /// Command refused.
-    Nack(Nack),
-    /// Who the pen is.
-    Identity(Identity),
-    /// What the pen can do.
-    Capabilities(Capabilities),
-    /// Settings and state.
-    Status(Status),
-    /// Periodic measurements.
-    Telemetry(Telemetry),
-    /// Strikes.
-    StrikeBatch(StrikeBatch),
-    /// Tracker pose.
-    Pose(Pose),
-    /// Fault raised or cleared.
-    Fault(Fault),
-    /// Cartridge event.
-    Cartridge(CartridgeEvent),
+impl From<MessageView<'_>> for Message {
+    fn from(view: MessageView<'_>) -> Self {
+        view.to_message()
+    }
 }
 
 /// Why a frame's payload is not a valid message.
@@ -209,107 +181,6 @@ impl From<Overflow> for EmitError {
     }
 }
 
-#[inline]
-fn parse_body<T: Body>(msg_type: MessageType, payload: &[u8]) -> Result<T, MessageError> {
-    let (rest, body) = T::parse_fields(payload).map_err(|e| MessageError::Malformed {
-        msg_type,
-        field: e.field,
-        problem: e.problem,
-    })?;
-    expect_end(msg_type, rest)?;
-    Ok(body)
-}
-
-fn expect_end(msg_type: MessageType, rest: &[u8]) -> Result<(), MessageError> {
-    if rest.is_empty() {
-        Ok(())
-    } else {
-        Err(MessageError::TrailingBytes {
-            msg_type,
-            extra: rest.len(),
-        })
-    }
-}
-
-impl Message {
-    /// The message's type code.
-    pub const fn msg_type(&self) -> MessageType {
-        match self {
-            Message::Hello(_) => MessageType::Hello,
-            Message::SetDepth(_) => MessageType::SetDepth,
-            Message::SetRate(_) => MessageType::SetRate,
-            Message::Start => MessageType::Start,
-            Message::Stop => MessageType::Stop,
-            Message::EmergencyStop => MessageType::EmergencyStop,
-            Message::StatusRequest => MessageType::StatusRequest,
-            Message::Heartbeat => MessageType::Heartbeat,
-            Message::Ack(_) => MessageType::Ack,
-            Message::Nack(_) => MessageType::Nack,
-            Message::Identity(_) => MessageType::Identity,
-            Message::Capabilities(_) => MessageType::Capabilities,
-            Message::Status(_) => MessageType::Status,
-            Message::Telemetry(_) => MessageType::Telemetry,
-            Message::StrikeBatch(_) => MessageType::StrikeBatch,
-            Message::Pose(_) => MessageType::Pose,
-            Message::Fault(_) => MessageType::Fault,
-            Message::Cartridge(_) => MessageType::Cartridge,
-        }
-    }
-
-    /// Parses a payload of the given type code.
-    #[inline]
-    pub fn parse(msg_type: u8, payload: &[u8]) -> Result<Message, MessageError> {
-        let ty = MessageType::from_code(msg_type).ok_or(MessageError::UnknownType { msg_type })?;
-        let unit = |m: Message| expect_end(ty, payload).map(|()| m);
-        Ok(match ty {
-            MessageType::Hello => Message::Hello(parse_body(ty, payload)?),
-            MessageType::SetDepth => Message::SetDepth(parse_body(ty, payload)?),
-            MessageType::SetRate => Message::SetRate(parse_body(ty, payload)?),
-            MessageType::Start => unit(Message::Start)?,
-            MessageType::Stop => unit(Message::Stop)?,
-            MessageType::EmergencyStop => unit(Message::EmergencyStop)?,
-            MessageType::StatusRequest => unit(Message::StatusRequest)?,
-            MessageType::Heartbeat => unit(Message::Heartbeat)?,
-            MessageType::Ack => Message::Ack(parse_body(ty, payload)?),
-            MessageType::Nack => Message::Nack(parse_body(ty, payload)?),
-            MessageType::Identity => Message::Identity(parse_body(ty, payload)?),
-            MessageType::Capabilities => Message::Capabilities(parse_body(ty, payload)?),
-            MessageType::Status => Message::Status(parse_body(ty, payload)?),
-            MessageType::Telemetry => Message::Telemetry(parse_body(ty, payload)?),
-            MessageType::StrikeBatch => Message::StrikeBatch(parse_body(ty, payload)?),
-            MessageType::Pose => Message::Pose(parse_body(ty, payload)?),
-            MessageType::Fault => Message::Fault(parse_body(ty, payload)?),
-            MessageType::Cartridge => Message::Cartridge(parse_body(ty, payload)?),
-        })
-    }
-
-    /// Writes the payload into `buf`; returns its length.
-    pub fn emit(&self, buf: &mut [u8]) -> Result<usize, EmitError> {
-        let mut w = Writer::new(buf);
-        match self {
-            Message::Start
-            | Message::Stop
-            | Message::EmergencyStop
-            | Message::StatusRequest
-            | Message::Heartbeat => {}
-            Message::Hello(b) => b.emit_fields(&mut w)?,
-            Message::SetDepth(b) => b.emit_fields(&mut w)?,
-            Message::SetRate(b) => b.emit_fields(&mut w)?,
-            Message::Ack(b) => b.emit_fields(&mut w)?,
-            Message::Nack(b) => b.emit_fields(&mut w)?,
-            Message::Identity(b) => b.emit_fields(&mut w)?,
-            Message::Capabilities(b) => b.emit_fields(&mut w)?,
-            Message::Status(b) => b.emit_fields(&mut w)?,
-            Message::Telemetry(b) => b.emit_fields(&mut w)?,
-            Message::StrikeBatch(b) => b.emit_fields(&mut w)?,
-            Message::Pose(b) => b.emit_fields(&mut w)?,
-            Message::Fault(b) => b.emit_fields(&mut w)?,
-            Message::Cartridge(b) => b.emit_fields(&mut w)?,
-        }
-        Ok(w.written())
-    }
-}
-
 /// A message and the sender's sequence number: the plain `Repr` of a frame.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Packet {
@@ -342,10 +213,8 @@ impl Packet {
         Self::parse_checked(frame)
     }
 
-    /// Parses a frame whose length and CRC are already checked (as the
-    /// [`Decoder`](crate::codec::Decoder)'s frames are).
-    #[inline]
-    pub(crate) fn parse_checked<T: AsRef<[u8]>>(frame: &Frame<T>) -> Result<Packet, PacketError> {
+    /// Parses a frame whose length and CRC are already checked.
+    fn parse_checked<T: AsRef<[u8]>>(frame: &Frame<T>) -> Result<Packet, PacketError> {
         let seq = frame.seq();
         let message = Message::parse(frame.msg_type(), frame.payload())
             .map_err(|error| PacketError::Message { seq, error })?;
@@ -370,5 +239,55 @@ impl Packet {
         }
         .emit(&mut frame);
         Ok(len)
+    }
+}
+
+/// A [`Packet`] whose arrays and text are still in the frame: what
+/// [`Decoder::decode_view`](crate::codec::Decoder::decode_view) lends out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PacketView<'a> {
+    /// Sender's sequence number.
+    pub seq: u16,
+    /// The message.
+    pub message: MessageView<'a>,
+}
+
+impl<'a> PacketView<'a> {
+    /// Parses a frame, checking its length and CRC first. Accepts and
+    /// refuses exactly what [`Packet::parse`] does, with the same errors.
+    pub fn parse(frame: Frame<&'a [u8]>) -> Result<Self, PacketError> {
+        FrameRepr::parse(&frame)?;
+        Self::parse_checked(frame.into_inner())
+    }
+
+    /// Parses the bytes of a frame whose length and CRC are already checked.
+    #[inline]
+    pub(crate) fn parse_checked(frame: &'a [u8]) -> Result<Self, PacketError> {
+        let (header, rest) = frame
+            .split_first_chunk::<{ frame::HEADER_LEN }>()
+            .ok_or(FrameError::TooShort { len: frame.len() })?;
+        let payload = rest
+            .len()
+            .checked_sub(crate::checksum::LEN)
+            .and_then(|end| rest.get(..end))
+            .ok_or(FrameError::TooShort { len: frame.len() })?;
+        let seq = u16::from_le_bytes([header[1], header[2]]);
+        let message = MessageView::parse(header[0], payload)
+            .map_err(|error| PacketError::Message { seq, error })?;
+        Ok(PacketView { seq, message })
+    }
+
+    /// The owned packet.
+    pub fn to_packet(&self) -> Packet {
+        Packet {
+            seq: self.seq,
+            message: self.message.to_message(),
+        }
+    }
+}
+
+impl From<PacketView<'_>> for Packet {
+    fn from(view: PacketView<'_>) -> Self {
+        view.to_packet()
     }
 }
