@@ -22,5 +22,6 @@ pub mod capture;
 pub mod env;
 pub mod limits;
 pub mod monitor;
+pub mod rfc2217;
 pub mod session;
 pub mod transport;
