@@ -219,7 +219,7 @@ fn grid(name: &'static str, min: u32, max: u32, step: u32) -> Result<(), LimitsE
             format!("a zero step means a fixed {name}, but the range is {min}..={max}"),
         )),
         0 => Ok(()),
-        step if (max - min) % step != 0 => Err(problem(
+        step if !(max - min).is_multiple_of(step) => Err(problem(
             step_f,
             step,
             format!(
