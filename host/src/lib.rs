@@ -22,6 +22,7 @@ pub mod capture;
 pub mod env;
 pub mod limits;
 pub mod monitor;
+pub mod ports;
 pub mod rfc2217;
 pub mod session;
 pub mod transport;
