@@ -64,6 +64,7 @@ async fn decodes_reports_gaps_and_survives_an_unplugged_pen() {
         capture: Some(capture_path.clone()),
         json: false,
         duration: Some(Duration::from_secs(30)),
+        reattach: None,
     };
     let mut sink = out.clone();
     let monitor = std::thread::spawn(move || monitor::run(&options, &mut sink));
@@ -140,6 +141,7 @@ fn a_missing_port_is_an_error_that_names_it() {
         capture: None,
         json: false,
         duration: None,
+        reattach: None,
     };
     let err = monitor::run(&options, &mut Vec::new())
         .unwrap_err()
