@@ -302,19 +302,19 @@ impl Transport {
         }
     }
 
-    /// A quick look before a run, with an error a user can act on: a
-    /// serial path that does not exist, a `usb:` address that matches no
-    /// single port. Network addresses are not tried.
-    pub fn check(&self) -> Result<(), OpenError> {
+    /// A quick look before a run, with an error a user can act on (a
+    /// whole sentence): a serial path that does not exist, a `usb:`
+    /// address that matches no single port. Network addresses are not
+    /// tried.
+    pub fn check(&self) -> std::io::Result<()> {
         match &self.kind {
-            Kind::Serial { path, .. } if !std::path::Path::new(path).exists() => Err(OpenError {
-                what: format!("port {path}"),
-                source: std::io::Error::new(
+            Kind::Serial { path, .. } if !std::path::Path::new(path).exists() => {
+                Err(std::io::Error::new(
                     std::io::ErrorKind::NotFound,
-                    "does not exist (is the pen plugged in?)",
-                ),
-            }),
-            Kind::Usb { .. } => self.locate().map(drop),
+                    format!("port {path} does not exist (is the pen plugged in?)"),
+                ))
+            }
+            Kind::Usb { .. } => self.locate().map(drop).map_err(|e| e.source),
             _ => Ok(()),
         }
     }
@@ -506,7 +506,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "port /dev/penlab-no-such-port: does not exist (is the pen plugged in?)"
+            "port /dev/penlab-no-such-port does not exist (is the pen plugged in?)"
         );
         assert!(Transport::tcp("h:1").check().is_ok(), "not tried");
     }
