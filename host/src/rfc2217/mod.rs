@@ -9,8 +9,9 @@
 //! * [`Rfc2217Stream::negotiate`] offers BINARY, SUPPRESS-GO-AHEAD and
 //!   COM-PORT-OPTION, asks for BINARY and SUPPRESS-GO-AHEAD on the far side,
 //!   refuses everything else (ECHO above all, which would hand the host its
-//!   own frames back), then sets the line (baud, 8N1, no flow control) and
-//!   waits, bounded, until the far end has confirmed it;
+//!   own frames back), then asks for the far end's signature, sets the
+//!   line (baud, 8N1, no flow control) and waits, bounded, until the far
+//!   end has confirmed it;
 //! * data is IAC-escaped on the way out and unescaped on the way in; the
 //!   far end's commands are answered as they come, while reading or writing;
 //! * FLOWCONTROL-SUSPEND holds writes until FLOWCONTROL-RESUME.
@@ -127,6 +128,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Rfc2217Stream<S> {
                 "the far end refused COM-PORT-OPTION (a raw TCP port? use socket://)".into(),
             ));
         }
+        // An empty SIGNATURE asks for the far end's, for the log.
+        telnet::subnegotiation(option::COM_PORT, &[comport::SIGNATURE], &mut self.outgoing);
         for (command, value) in settings.requests() {
             telnet::subnegotiation(
                 option::COM_PORT,

@@ -35,11 +35,12 @@ const CLIENT_OFFERS: &[u8] = &[
 /// answered its own offers).
 const CLIENT_REFUSES_ECHO: &[u8] = &[IAC, DONT, 1];
 
-/// SET-BAUDRATE 115200, SET-DATASIZE 8, SET-PARITY NONE, SET-STOPSIZE 1,
-/// SET-CONTROL no flow control.
+/// SIGNATURE (empty: asking for the far end's), SET-BAUDRATE 115200,
+/// SET-DATASIZE 8, SET-PARITY NONE, SET-STOPSIZE 1, SET-CONTROL no flow
+/// control.
 const CLIENT_LINE: &[u8] = &[
-    IAC, SB, 44, 1, 0x00, 0x01, 0xc2, 0x00, IAC, SE, IAC, SB, 44, 2, 8, IAC, SE, IAC, SB, 44, 3, 1,
-    IAC, SE, IAC, SB, 44, 4, 1, IAC, SE, IAC, SB, 44, 5, 1, IAC, SE,
+    IAC, SB, 44, 0, IAC, SE, IAC, SB, 44, 1, 0x00, 0x01, 0xc2, 0x00, IAC, SE, IAC, SB, 44, 2, 8,
+    IAC, SE, IAC, SB, 44, 3, 1, IAC, SE, IAC, SB, 44, 4, 1, IAC, SE, IAC, SB, 44, 5, 1, IAC, SE,
 ];
 
 async fn expect(server: &mut DuplexStream, want: &[u8]) {
@@ -57,9 +58,14 @@ async fn ser2net(server: &mut DuplexStream, pen: &[u8]) {
     expect(server, CLIENT_OFFERS).await;
     expect(server, CLIENT_REFUSES_ECHO).await;
     expect(server, CLIENT_LINE).await;
-    // A modem state notice, as ser2net sends one, then the answers.
+    // A modem state notice and its signature, as ser2net sends them, then
+    // the answers.
     server
         .write_all(&[IAC, SB, 44, 107, 0x00, IAC, SE])
+        .await
+        .unwrap();
+    server
+        .write_all(b"\xff\xfa\x2c\x64ser2net\xff\xf0")
         .await
         .unwrap();
     server.write_all(SER2NET_LINE_REPLIES).await.unwrap();
@@ -84,6 +90,7 @@ async fn negotiates_as_a_recorded_ser2net_session_did_and_carries_every_byte() {
         .expect("negotiated");
     assert_eq!(stream.far_end().baud, Some(115_200));
     assert_eq!(stream.far_end().modem_state, Some(0));
+    assert_eq!(stream.far_end().signature.as_deref(), Some("ser2net"));
     let mut got = [0u8; 6];
     stream.read_exact(&mut got).await.unwrap();
     assert_eq!(
