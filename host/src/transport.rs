@@ -72,7 +72,12 @@ impl FromStr for PenAddress {
         };
         let host_port = |rest: &str| -> Result<String, AddressError> {
             match rest.rsplit_once(':') {
-                Some((host, port)) if !host.is_empty() && port.parse::<u16>().is_ok() => {
+                Some((host, port))
+                    if !host.is_empty()
+                        && !host.contains(['/', ' '])
+                        && port.bytes().all(|b| b.is_ascii_digit())
+                        && port.parse::<u16>().is_ok() =>
+                {
                     Ok(rest.to_owned())
                 }
                 _ => Err(bad("expected HOST:PORT after the scheme")),
@@ -457,6 +462,8 @@ mod tests {
             }))
         );
         assert!(parse("rfc2217://bench-1").is_err());
+        assert!(parse("socket:////h:1").is_err(), "a host has no slashes");
+        assert!(parse("socket://h:+1").is_err(), "a port is digits");
         let e = parse("usb:1209").unwrap_err();
         assert!(e.problem.contains("usb:VID:PID[:SERIAL]"), "{e}");
         assert_eq!(
@@ -482,6 +489,24 @@ mod tests {
             "mock:exceed-like",
         ] {
             assert_eq!(s.parse::<PenAddress>().unwrap().to_string(), s);
+        }
+    }
+
+    proptest::proptest! {
+        /// An address that parses is shown as text that parses the same
+        /// (as the fuzz target `address` checks on arbitrary text).
+        #[test]
+        fn shown_addresses_parse_back(
+            scheme in proptest::sample::select(vec![
+                "", "/dev/", "tcp:", "tcp://", "socket://", "rfc2217://", "usb:", "mock:",
+            ]),
+            rest in "[a-zA-Z0-9:/._+ -]{0,24}",
+        ) {
+            let text = format!("{scheme}{rest}");
+            if let Ok(address) = text.parse::<PenAddress>() {
+                let shown = address.to_string();
+                proptest::prop_assert_eq!(shown.parse::<PenAddress>(), Ok(address), "{}", shown);
+            }
         }
     }
 
