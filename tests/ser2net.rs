@@ -2,7 +2,10 @@
 //! remote bench is reached from CI: ser2net exports the mock's PTY (opened
 //! as a serial device, 115200 8N1) raw (`socket://`) and with RFC 2217
 //! (`rfc2217://`), on free ports, with a generated configuration; `penlab
-//! test --port URL` runs the whole suite in real time through each.
+//! test --port URL` runs the whole suite in real time through each. The
+//! configuration is the one `harness/README.md` recommends (`chardelay:
+//! false`: the pen's bytes go at once instead of batched for a few ms).
+//! `.config/nextest.toml` gives these tests the machine to themselves.
 //!
 //! Skipped, saying so, only where `ser2net` is not installed; `.ci/run`
 //! installs Debian's.
@@ -47,7 +50,7 @@ impl Ser2net {
             format!(
                 "connection: &pen\n  accepter: {accepter},127.0.0.1,{port}\n  \
                  connector: serialdev,{device},115200n81,local\n  \
-                 options:\n    kickolduser: true\n    mdns: false\n"
+                 options:\n    kickolduser: true\n    chardelay: false\n    mdns: false\n"
             ),
         )
         .unwrap();
