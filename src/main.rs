@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 mod decode_cmd;
 mod mock_cmd;
 mod monitor_cmd;
+mod ports_cmd;
 mod replay_cmd;
 mod sim_cmd;
 mod test_cmd;
@@ -31,6 +32,9 @@ enum Command {
     /// Watch a pen's serial port: every frame it sends, decoded, as it
     /// arrives; optionally captured to a file.
     Monitor(monitor_cmd::MonitorArgs),
+    /// List this machine's serial ports with their USB IDs, serial numbers
+    /// and products, and the `usb:VID:PID:SERIAL` address of each.
+    Ports(ports_cmd::PortsArgs),
     /// Print a capture decoded frame by frame, optionally exporting it to
     /// pcapng for Wireshark and tshark.
     Replay(replay_cmd::ReplayArgs),
@@ -67,6 +71,7 @@ fn main() -> ExitCode {
         Command::Decode(args) => decode_cmd::run(args),
         Command::Mock(args) => mock_cmd::run(args),
         Command::Monitor(args) => monitor_cmd::run(args),
+        Command::Ports(args) => ports_cmd::run(args),
         Command::Replay(args) => replay_cmd::run(args),
         Command::Sim(args) => sim_cmd::run(args),
         Command::Test(args) => test_cmd::run(args),

@@ -10,7 +10,9 @@ use penlab_host::monitor::{self, MonitorEnd, MonitorOptions};
 /// Arguments of `penlab monitor`.
 #[derive(Debug, Args)]
 pub struct MonitorArgs {
-    /// The pen's serial port (`/dev/ttyACM0`, a UART bridge, a mock's PTY).
+    /// The pen: a serial port (`/dev/ttyACM0`, a UART bridge, a mock's
+    /// PTY), `usb:VID:PID[:SERIAL]` (see `penlab ports`),
+    /// `socket://HOST:PORT` or `rfc2217://HOST:PORT` (ser2net, labgrid).
     port: String,
     /// Line speed for UART bridges (USB CDC-ACM pens ignore it).
     #[arg(long, default_value_t = 115_200)]
@@ -25,10 +27,26 @@ pub struct MonitorArgs {
     /// Stop after this many seconds instead of at Ctrl-C.
     #[arg(long, value_name = "SECONDS")]
     seconds: Option<f64>,
+    /// When the pen goes away (unplugged, reset, its PTY or exporter
+    /// restarted), wait this long for it to come back, e.g. `30s`, `2m`,
+    /// then go on; the gap is marked in the output and the capture. A
+    /// `usb:` address is looked up afresh each try. Without it the run ends
+    /// when the pen goes.
+    #[arg(long, value_name = "DURATION", value_parser = parse_wait)]
+    reattach: Option<Duration>,
+}
+
+fn parse_wait(text: &str) -> Result<Duration, String> {
+    let wait = humantime::parse_duration(text).map_err(|e| format!("{e} (e.g. 30s, 2m)"))?;
+    if wait.is_zero() {
+        return Err("must be longer than zero".into());
+    }
+    Ok(wait)
 }
 
 /// Exit code 0 when stopped (Ctrl-C or `--seconds`), 2 when the pen went
-/// away mid-run; the capture keeps everything seen either way.
+/// away mid-run (and did not come back within `--reattach`); the capture
+/// keeps everything seen either way.
 pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
     let duration = match args.seconds {
         Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
@@ -41,17 +59,26 @@ pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
         capture: args.capture,
         json: args.json,
         duration,
+        reattach: args.reattach,
     };
     let (end, summary) = monitor::run(&options, &mut std::io::stdout().lock())?;
+    let reattached = match summary.reattached {
+        0 => String::new(),
+        n => format!(", reattached {n} time(s)"),
+    };
     eprintln!(
-        "{} frame(s), {} error(s), {} lost, {} duplicate(s), {} byte(s)",
+        "{} frame(s), {} error(s), {} lost, {} duplicate(s), {} byte(s){reattached}",
         summary.frames, summary.errors, summary.lost, summary.duplicates, summary.bytes
     );
     Ok(match end {
         MonitorEnd::Stopped => ExitCode::SUCCESS,
         MonitorEnd::Disconnected => {
+            let waited = match options.reattach {
+                Some(within) => format!(" and did not come back within {within:?}"),
+                None => String::new(),
+            };
             eprintln!(
-                "error: {} disconnected (pen unplugged or port closed)",
+                "error: {} disconnected (pen unplugged or port closed){waited}",
                 options.port
             );
             ExitCode::from(2)

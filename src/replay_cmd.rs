@@ -8,7 +8,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use penlab_host::capture::{self, Event};
+use penlab_host::capture::{self, Entry, Event, Mark};
 use penlab_protocol::message::Direction;
 
 /// Arguments of `penlab replay`.
@@ -37,17 +37,33 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             args.file.display()
         );
     }
-    let events = capture::decode(&capture);
+    let entries = capture::timeline(&capture);
     let mut out = std::io::stdout().lock();
-    for event in &events {
-        print_event(&mut out, event, args.json)?;
+    let (mut frames, mut errors, mut gaps) = (0, 0, 0);
+    for entry in &entries {
+        match entry {
+            Entry::Frame(event) => {
+                if event.result.is_ok() {
+                    frames += 1;
+                } else {
+                    errors += 1;
+                }
+                print_event(&mut out, event, args.json)?;
+            }
+            Entry::Link(mark) => {
+                gaps += usize::from(mark.event == capture::LinkEvent::Detached);
+                print_mark(&mut out, mark, args.json)?;
+            }
+        }
     }
-    let errors = events.iter().filter(|e| e.result.is_err()).count();
     if !args.json {
+        let gaps = match gaps {
+            0 => String::new(),
+            n => format!(", the link went away {n} time(s)"),
+        };
         writeln!(
             out,
-            "{} frame(s), {errors} error(s), target {}",
-            events.len() - errors,
+            "{frames} frame(s), {errors} error(s), target {}{gaps}",
             capture.header.target
         )?;
     }
@@ -85,5 +101,16 @@ fn print_event(out: &mut impl Write, event: &Event, json: bool) -> std::io::Resu
     } else {
         let t = event.t_us as f64 / 1e6;
         writeln!(out, "{t:>12.6}s  {arrow}  {}", capture::describe(event))
+    }
+}
+
+fn print_mark(out: &mut impl Write, mark: &Mark, json: bool) -> std::io::Result<()> {
+    if json {
+        let value =
+            serde_json::json!({ "t_us": mark.t_us, "event": mark.event, "detail": mark.detail });
+        writeln!(out, "{value}")
+    } else {
+        let t = mark.t_us as f64 / 1e6;
+        writeln!(out, "{t:>12.6}s  ---------  {}", mark.describe())
     }
 }

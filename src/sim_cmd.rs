@@ -24,9 +24,10 @@ pub struct SimArgs {
     /// tool plays it in real time as a demonstration.
     #[arg(long, value_name = "FILE")]
     script: Option<PathBuf>,
-    /// The pen on this serial port (e.g. /dev/ttyACM0) instead of the
-    /// built-in mock.
-    #[arg(long, value_name = "PATH", conflicts_with_all = ["mock", "no_pen"])]
+    /// The pen on this port (a serial path such as /dev/ttyACM0,
+    /// `usb:VID:PID[:SERIAL]`, `socket://` or `rfc2217://HOST:PORT`)
+    /// instead of the built-in mock.
+    #[arg(long, value_name = "PORT", conflicts_with_all = ["mock", "no_pen"])]
     port: Option<String>,
     /// Baud rate of `--port` (USB CDC pens ignore it; UART bridges need it).
     #[arg(long, default_value_t = 115_200, value_name = "BAUD")]
@@ -158,7 +159,7 @@ pub fn view_options(args: &SimArgs) -> anyhow::Result<penlab_view::ViewOptions> 
     let (pen, mock_needles) = if args.no_pen {
         (None, None)
     } else if let Some(path) = &args.port {
-        (Some(Transport::serial(path.clone(), args.baud)), None)
+        (Some(Transport::for_port(path, args.baud)?), None)
     } else {
         let profile = penlab_firmware_mock::profile::Profile::load(&args.mock)
             .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -25,9 +25,10 @@ pub struct TestArgs {
     /// Run against a mock pen in process with this profile (name or file).
     #[arg(long, value_name = "PROFILE", conflicts_with_all = ["port", "tcp"])]
     mock: Option<String>,
-    /// Run against the pen on this serial port; repeat for a bench of pens
-    /// (they run at once).
-    #[arg(long, value_name = "PATH")]
+    /// Run against the pen on this port: a serial path, `usb:VID:PID[:SERIAL]`,
+    /// `socket://HOST:PORT` or `rfc2217://HOST:PORT`; repeat for a bench of
+    /// pens (they run at once).
+    #[arg(long, value_name = "PORT")]
     port: Vec<String>,
     /// Line speed for UART bridges (USB CDC-ACM pens ignore it).
     #[arg(long, default_value_t = 115_200)]
@@ -135,16 +136,15 @@ fn targets(args: &TestArgs) -> anyhow::Result<Vec<Target>> {
         return Ok(vec![Target::new(Transport::tcp(addr.clone()))]);
     }
     if !args.port.is_empty() {
-        for port in &args.port {
-            if !std::path::Path::new(port).exists() {
-                bail!("port {port} does not exist (is the pen plugged in?)");
-            }
-        }
-        return Ok(args
+        return args
             .port
             .iter()
-            .map(|p| Target::new(Transport::serial(p.clone(), args.baud)))
-            .collect());
+            .map(|p| {
+                let transport = Transport::for_port(p, args.baud)?;
+                transport.check()?;
+                Ok(Target::new(transport))
+            })
+            .collect();
     }
     bail!("say what to test: --mock PROFILE, --port PATH or --tcp HOST:PORT")
 }

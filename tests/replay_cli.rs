@@ -117,3 +117,72 @@ fn pcapng_opens_in_tshark() {
     );
     assert!(rows[3].contains("cobs"), "{out}");
 }
+
+/// A pen that went away mid-session and came back (`penlab monitor
+/// --reattach`): replay shows the gap in its place, and the pcapng export
+/// carries it as an empty packet with a comment that tshark reads.
+#[test]
+fn a_gap_in_the_link_shows_in_replay_and_in_tshark() {
+    let dir = scratch("gap");
+    let path = dir.join("gap.capture");
+    std::fs::write(
+        &path,
+        r#"{"format":"penlab-capture","version":1,"started_unix_us":1763700000000000,"target":"usb:1209:0001"}
+{"t_us":812,"dir":"pen_to_host","hex":"028001010106015f4849b900"}
+{"t_us":2000,"dir":"pen_to_host","hex":"","event":"detached","detail":"the port closed; waiting up to 30s"}
+{"t_us":9000,"dir":"pen_to_host","hex":"","event":"reattached","detail":"/dev/ttyACM1 after 7.0ms"}
+{"t_us":9500,"dir":"pen_to_host","hex":"028001010106015f4849b900"}
+"#,
+    )
+    .unwrap();
+    let pcap = dir.join("gap.pcapng");
+    let (code, out, err) = penlab(&[
+        "replay",
+        path.to_str().unwrap(),
+        "--pcapng",
+        pcap.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(lines[0].contains("pen → host"), "{out}");
+    assert!(
+        lines[1].ends_with("link detached: the pen went away (the port closed; waiting up to 30s)"),
+        "{out}"
+    );
+    assert!(
+        lines[2].ends_with("link reattached: the pen is back (/dev/ttyACM1 after 7.0ms)"),
+        "{out}"
+    );
+    assert!(lines[3].contains("pen → host"), "{out}");
+    assert_eq!(
+        lines[4],
+        "2 frame(s), 0 error(s), target usb:1209:0001, the link went away 1 time(s)"
+    );
+    let Ok(tshark) = Command::new("tshark")
+        .args(["-r", pcap.to_str().unwrap(), "-T", "fields"])
+        .args([
+            "-e",
+            "frame.time_relative",
+            "-e",
+            "frame.len",
+            "-e",
+            "frame.comment",
+        ])
+        .output()
+    else {
+        assert!(std::env::var_os("CI").is_none(), "tshark is missing on CI");
+        eprintln!("tshark not installed: pcapng not checked with it");
+        return;
+    };
+    let text = String::from_utf8_lossy(&tshark.stdout);
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 4, "{text}");
+    assert!(
+        rows[1].starts_with("0.001188000\t0\tpenlab: link detached"),
+        "{text}"
+    );
+    assert!(
+        rows[2].starts_with("0.008188000\t0\tpenlab: link reattached"),
+        "{text}"
+    );
+}

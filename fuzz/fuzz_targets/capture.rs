@@ -14,9 +14,28 @@ fuzz_target!(|data: &[u8]| {
 
     let mut writer = CaptureWriter::new(Vec::new(), &cap.header).expect("in memory");
     for r in &cap.records {
-        writer.record(r.t_us, r.dir, &r.hex).expect("in memory");
+        match r.event {
+            Some(event) => writer.mark(r.t_us, event, r.detail.as_deref()),
+            None => writer.record(r.t_us, r.dir, &r.hex),
+        }
+        .expect("in memory");
     }
     let again = capture::read(&writer.into_inner()[..]).expect("a written capture reads");
-    let non_empty: Vec<_> = cap.records.iter().filter(|r| !r.hex.is_empty()).cloned().collect();
-    assert_eq!(again.records, non_empty);
+    // Empty reads are not written; a marker is written with no bytes.
+    let expected: Vec<_> = cap
+        .records
+        .iter()
+        .filter(|r| !r.hex.is_empty() || r.event.is_some())
+        .cloned()
+        .map(|mut r| {
+            if r.event.is_some() {
+                r.hex.clear();
+                r.dir = penlab_protocol::message::Direction::PenToHost;
+            } else {
+                r.detail = None;
+            }
+            r
+        })
+        .collect();
+    assert_eq!(again.records, expected);
 });

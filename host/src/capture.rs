@@ -4,7 +4,15 @@
 //! {"format":"penlab-capture","version":1,"started_unix_us":1763700000000000,"target":"/dev/ttyACM0","baud":115200}
 //! {"t_us":0,"dir":"host_to_pen","hex":"020101020105ee81c16e00"}
 //! {"t_us":812,"dir":"pen_to_host","hex":"028001010106015f4849b900"}
+//! {"t_us":5020113,"dir":"pen_to_host","hex":"","event":"detached","detail":"read: Input/output error"}
+//! {"t_us":7311020,"dir":"pen_to_host","hex":"","event":"reattached","detail":"/dev/ttyACM1"}
 //! ```
+//!
+//! A record with an `event` marks the link itself ([`LinkEvent`]): the pen
+//! went away, or came back. It still has a `dir` and an empty `hex`, so that
+//! a reader of version 1 without markers takes it for an empty read and
+//! goes on; the version stays 1. Decoding restarts after a marker, since
+//! a frame cut by the gap cannot be joined to bytes after it.
 //!
 //! Each record is written and flushed as the bytes pass, so a run that is
 //! killed keeps everything it saw; a last line cut off mid-write is reported
@@ -73,6 +81,33 @@ pub struct Record {
     /// The bytes, as hex in the file.
     #[serde(with = "hex")]
     pub hex: Vec<u8>,
+    /// Set on a marker of the link itself; its `dir` and `hex` then mean
+    /// nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<LinkEvent>,
+    /// What a marker says besides: why the link went, where it came back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// What happened to the link, marked in a capture.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkEvent {
+    /// The pen went away: unplugged, reset, its port closed.
+    Detached,
+    /// It came back, and the capture goes on.
+    Reattached,
+}
+
+impl LinkEvent {
+    /// How `replay` and pcapng comments say it.
+    pub fn name(self) -> &'static str {
+        match self {
+            LinkEvent::Detached => "detached",
+            LinkEvent::Reattached => "reattached",
+        }
+    }
 }
 
 /// Writes a capture as the run goes.
@@ -98,6 +133,22 @@ impl<W: Write> CaptureWriter<W> {
                 t_us,
                 dir,
                 hex: bytes.to_vec(),
+                event: None,
+                detail: None,
+            },
+        )
+    }
+
+    /// Appends a marker of the link itself (see the module) and flushes it.
+    pub fn mark(&mut self, t_us: u64, event: LinkEvent, detail: Option<&str>) -> io::Result<()> {
+        write_line(
+            &mut self.out,
+            &Record {
+                t_us,
+                dir: Direction::PenToHost,
+                hex: Vec::new(),
+                event: Some(event),
+                detail: detail.map(str::to_owned),
             },
         )
     }
@@ -225,26 +276,102 @@ pub struct Event {
     pub wire: Vec<u8>,
 }
 
+/// A marker of the link in a capture, as [`timeline`] gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mark {
+    /// Microseconds since the capture started.
+    pub t_us: u64,
+    /// What happened.
+    pub event: LinkEvent,
+    /// Why, or where.
+    pub detail: Option<String>,
+}
+
+impl Mark {
+    /// A one-line description, for `replay` and pcapng comments.
+    pub fn describe(&self) -> String {
+        let what = match self.event {
+            LinkEvent::Detached => "link detached: the pen went away",
+            LinkEvent::Reattached => "link reattached: the pen is back",
+        };
+        match &self.detail {
+            Some(detail) => format!("{what} ({detail})"),
+            None => what.to_owned(),
+        }
+    }
+}
+
+/// One line of a capture's story: a frame, or the link going or coming.
+#[derive(Debug, Clone, PartialEq, Eq)]
+// Nearly every entry is a frame: boxing frames would cost an allocation
+// each to save space on the few markers.
+#[allow(clippy::large_enum_variant)]
+pub enum Entry {
+    /// A frame (or an error in its place).
+    Frame(Event),
+    /// A marker of the link.
+    Link(Mark),
+}
+
+impl Entry {
+    /// When it happened, microseconds since the capture started.
+    pub fn t_us(&self) -> u64 {
+        match self {
+            Entry::Frame(e) => e.t_us,
+            Entry::Link(m) => m.t_us,
+        }
+    }
+}
+
 /// Decodes both directions of a capture into frames, in time order.
 pub fn decode(capture: &Capture) -> Vec<Event> {
+    timeline(capture)
+        .into_iter()
+        .filter_map(|entry| match entry {
+            Entry::Frame(event) => Some(event),
+            Entry::Link(_) => None,
+        })
+        .collect()
+}
+
+/// Decodes a capture into frames and link markers, in time order; at one
+/// instant, in the order they happened.
+pub fn timeline(capture: &Capture) -> Vec<Entry> {
     let mut sides = [
         Side::new(Direction::HostToPen),
         Side::new(Direction::PenToHost),
     ];
+    let mut entries = Vec::new();
     let mut events = Vec::new();
     for record in &capture.records {
+        if let Some(event) = record.event {
+            // A frame cut by the gap ends here, as an error.
+            for side in &mut sides {
+                side.finish(record.t_us, &mut events);
+            }
+            entries.extend(events.drain(..).map(Entry::Frame));
+            entries.push(Entry::Link(Mark {
+                t_us: record.t_us,
+                event,
+                detail: record.detail.clone(),
+            }));
+            continue;
+        }
         let side = match record.dir {
             Direction::HostToPen => &mut sides[0],
             Direction::PenToHost => &mut sides[1],
         };
         side.feed(record.t_us, &record.hex, &mut events);
+        entries.extend(events.drain(..).map(Entry::Frame));
     }
     let end = capture.records.last().map_or(0, |r| r.t_us);
     for side in &mut sides {
         side.finish(end, &mut events);
     }
-    events.sort_by_key(|e| e.t_us);
-    events
+    entries.extend(events.drain(..).map(Entry::Frame));
+    // Stable: what happened at one instant keeps its order.
+    entries.sort_by_key(Entry::t_us);
+    entries
 }
 
 /// One direction's decoder and the wire bytes of the frame in progress.
@@ -284,8 +411,9 @@ impl Side {
     }
 
     fn finish(&mut self, t_us: u64, events: &mut Vec<Event>) {
+        // Whatever was held is over: the next frame starts afresh.
+        let wire = std::mem::take(&mut self.wire);
         if let Some(error) = self.decoder.finish() {
-            let wire = std::mem::take(&mut self.wire);
             events.push(Event {
                 t_us,
                 dir: self.dir,
@@ -319,7 +447,10 @@ pub fn describe(event: &Event) -> String {
 
 /// Writes the frames of a capture as pcapng: one packet a frame (its wire
 /// bytes, delimiter included) on a `USER0` link, with the direction in the
-/// packet flags and the decoded meaning as a comment.
+/// packet flags and the decoded meaning as a comment. A link marker is an
+/// empty packet with no direction whose comment says what happened, so it
+/// shows in Wireshark's packet list at its time. Returns how many frames
+/// were written (markers not counted).
 pub fn write_pcapng(capture: &Capture, out: impl Write) -> Result<usize, pcap_file::PcapError> {
     let mut writer = PcapNgWriter::new(out)?;
     writer.write_pcapng_block(InterfaceDescriptionBlock {
@@ -334,21 +465,37 @@ pub fn write_pcapng(capture: &Capture, out: impl Write) -> Result<usize, pcap_fi
             InterfaceDescriptionOption::IfTsResol(9),
         ],
     })?;
-    let events = decode(capture);
-    for event in &events {
-        let at = Duration::from_micros(capture.header.started_unix_us + event.t_us);
-        writer.write_pcapng_block(EnhancedPacketBlock {
-            interface_id: 0,
-            timestamp: at,
-            original_len: event.wire.len() as u32,
-            data: Cow::Borrowed(&event.wire),
-            options: vec![
-                EnhancedPacketOption::Flags(direction_flag(event.dir)),
-                EnhancedPacketOption::Comment(Cow::Owned(describe(event))),
-            ],
-        })?;
+    let mut frames = 0;
+    for entry in timeline(capture) {
+        let at = Duration::from_micros(capture.header.started_unix_us + entry.t_us());
+        let block = match &entry {
+            Entry::Frame(event) => {
+                frames += 1;
+                EnhancedPacketBlock {
+                    interface_id: 0,
+                    timestamp: at,
+                    original_len: event.wire.len() as u32,
+                    data: Cow::Borrowed(&event.wire),
+                    options: vec![
+                        EnhancedPacketOption::Flags(direction_flag(event.dir)),
+                        EnhancedPacketOption::Comment(Cow::Owned(describe(event))),
+                    ],
+                }
+            }
+            Entry::Link(mark) => EnhancedPacketBlock {
+                interface_id: 0,
+                timestamp: at,
+                original_len: 0,
+                data: Cow::Borrowed(&[]),
+                options: vec![EnhancedPacketOption::Comment(Cow::Owned(format!(
+                    "penlab: {}",
+                    mark.describe()
+                )))],
+            },
+        };
+        writer.write_pcapng_block(block)?;
     }
-    Ok(events.len())
+    Ok(frames)
 }
 
 #[cfg(test)]
@@ -470,5 +617,114 @@ mod tests {
                 .any(|o| matches!(o, EnhancedPacketOption::Comment(c) if c.contains("SetDepth")))
         );
         assert!(packets[1].2.contains(&EnhancedPacketOption::Flags(0b01)));
+    }
+
+    /// A pen that went away mid-frame and came back: the cut frame is an
+    /// error at the gap, not glued to the next bytes.
+    fn with_a_gap() -> Vec<u8> {
+        let mut w = CaptureWriter::new(Vec::new(), &Header::new("/dev/pen", 0, None)).unwrap();
+        let beat = wire(7, Message::Heartbeat);
+        w.record(10, Direction::PenToHost, &beat).unwrap();
+        w.record(20, Direction::PenToHost, &beat[..3]).unwrap();
+        w.mark(30, LinkEvent::Detached, Some("read: Input/output error"))
+            .unwrap();
+        w.mark(900, LinkEvent::Reattached, Some("/dev/pts/9"))
+            .unwrap();
+        w.record(950, Direction::PenToHost, &wire(0, Message::Heartbeat))
+            .unwrap();
+        w.into_inner()
+    }
+
+    #[test]
+    fn a_gap_is_marked_and_decoding_starts_afresh_after_it() {
+        let capture = read(&with_a_gap()[..]).unwrap();
+        let entries = timeline(&capture);
+        let kinds: Vec<String> = entries
+            .iter()
+            .map(|e| match e {
+                Entry::Frame(f) => match &f.result {
+                    Ok(p) => format!("{}@{}", p.seq, f.t_us),
+                    Err(e) => format!("{}@{}", e.code(), f.t_us),
+                },
+                Entry::Link(m) => format!("{}@{}", m.event.name(), m.t_us),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "7@10",
+                "truncated@30",
+                "detached@30",
+                "reattached@900",
+                "0@950"
+            ]
+        );
+        let Entry::Link(mark) = &entries[2] else {
+            unreachable!()
+        };
+        assert_eq!(
+            mark.describe(),
+            "link detached: the pen went away (read: Input/output error)"
+        );
+        assert_eq!(decode(&capture).len(), 3, "frames only");
+    }
+
+    /// Version 1 as it was, without markers: a marker line reads as an
+    /// empty record, so older logic that knows nothing of markers reads a
+    /// capture that has them.
+    #[test]
+    fn markers_read_as_empty_records_to_older_logic() {
+        #[derive(Deserialize)]
+        #[allow(dead_code)]
+        struct OldRecord {
+            t_us: u64,
+            dir: Direction,
+            #[serde(with = "hex")]
+            hex: Vec<u8>,
+        }
+        let bytes = with_a_gap();
+        let text = std::str::from_utf8(&bytes).unwrap();
+        let header: Header = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        assert_eq!(header.version, 1);
+        for line in text.lines().skip(1) {
+            let old: OldRecord = serde_json::from_str(line).expect(line);
+            if line.contains("\"event\"") {
+                assert!(old.hex.is_empty(), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn pcapng_carries_markers_as_empty_commented_packets() {
+        use pcap_file::pcapng::{Block, PcapNgReader};
+        let capture = read(&with_a_gap()[..]).unwrap();
+        let mut file = Vec::new();
+        assert_eq!(write_pcapng(&capture, &mut file).unwrap(), 3);
+        let mut reader = PcapNgReader::new(&file[..]).unwrap();
+        let mut comments = Vec::new();
+        while let Some(block) = reader.next_block() {
+            if let Block::EnhancedPacket(epb) = block.unwrap() {
+                for o in &epb.options {
+                    if let EnhancedPacketOption::Comment(c) = o {
+                        comments.push((epb.data.len(), c.to_string()));
+                    }
+                }
+            }
+        }
+        assert_eq!(comments.len(), 5);
+        assert_eq!(
+            comments[2],
+            (
+                0,
+                "penlab: link detached: the pen went away (read: Input/output error)".to_owned()
+            )
+        );
+        assert_eq!(
+            comments[3],
+            (
+                0,
+                "penlab: link reattached: the pen is back (/dev/pts/9)".to_owned()
+            )
+        );
     }
 }

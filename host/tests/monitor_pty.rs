@@ -64,6 +64,7 @@ async fn decodes_reports_gaps_and_survives_an_unplugged_pen() {
         capture: Some(capture_path.clone()),
         json: false,
         duration: Some(Duration::from_secs(30)),
+        reattach: None,
     };
     let mut sink = out.clone();
     let monitor = std::thread::spawn(move || monitor::run(&options, &mut sink));
@@ -140,9 +141,124 @@ fn a_missing_port_is_an_error_that_names_it() {
         capture: None,
         json: false,
         duration: None,
+        reattach: None,
     };
     let err = monitor::run(&options, &mut Vec::new())
         .unwrap_err()
         .to_string();
     assert!(err.contains("/dev/penlab-no-such-port"), "{err}");
+}
+
+/// Writes telemetry from `from` on, a frame every 20 ms, until `shown`
+/// holds in the monitor's output: a port just opened is flushed, so the
+/// first frames may be lost.
+async fn stream_until(
+    pen: &mut SerialStream,
+    from: u16,
+    out: &Shared,
+    shown: impl Fn(&str) -> bool,
+) -> u16 {
+    let mut seq = from;
+    for _ in 0..250 {
+        pen.write_all(&telemetry(seq, 1_000)).await.unwrap();
+        seq += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if shown(&out.text()) {
+            return seq;
+        }
+    }
+    panic!("the monitor never showed it:\n{}", out.text());
+}
+
+/// A pen re-created under the same link while the monitor runs (a USB pen
+/// that resets, a mock restarted): the gap is marked, decoding goes on,
+/// and a pen that does not come back in time ends the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pen_that_comes_back_is_watched_again_and_the_gap_marked() {
+    let dir = std::env::temp_dir().join(format!("penlab-reattach-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let link = dir.join("pen");
+    let capture_path = dir.join("gap.capture");
+    let _ = std::fs::remove_file(&link);
+    let plug = |link: &std::path::Path| {
+        let (pen, slave) = SerialStream::pair().expect("a pty pair");
+        std::os::unix::fs::symlink(slave.name().unwrap(), link).unwrap();
+        (pen, slave)
+    };
+    let (mut pen, slave) = plug(&link);
+
+    let out = Shared::default();
+    let options = MonitorOptions {
+        port: link.to_str().unwrap().to_owned(),
+        baud: 115_200,
+        capture: Some(capture_path.clone()),
+        json: false,
+        duration: Some(Duration::from_secs(60)),
+        reattach: Some(Duration::from_secs(2)),
+    };
+    let mut sink = out.clone();
+    let monitor = std::thread::spawn(move || monitor::run(&options, &mut sink));
+
+    stream_until(&mut pen, 40, &out, |t| t.contains("Telemetry")).await;
+    // Unplugged: the link goes with the pen.
+    drop((pen, slave));
+    std::fs::remove_file(&link).unwrap();
+    for _ in 0..250 {
+        if out.text().contains("--- detached") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(out.text().contains("--- detached"), "{}", out.text());
+
+    // Back, counting from 0 as a pen that reset does.
+    let (mut pen, slave) = plug(&link);
+    stream_until(&mut pen, 0, &out, |t| {
+        t.split_once("--- reattached")
+            .is_some_and(|(_, after)| after.contains("Telemetry"))
+    })
+    .await;
+    // Gone for good.
+    drop((pen, slave));
+    std::fs::remove_file(&link).unwrap();
+
+    let (end, summary) = monitor.join().unwrap().expect("monitor ran");
+    assert_eq!(end, MonitorEnd::Disconnected, "not back within 2 s");
+    assert_eq!(summary.reattached, 1);
+    assert_eq!(summary.lost, 0, "a pen that reset is not a sequence gap");
+    let text = out.text();
+    assert!(
+        text.contains(&format!("--- reattached: {} after", link.to_str().unwrap())),
+        "{text}"
+    );
+    assert!(text.contains("not back within 2s"), "{text}");
+
+    // The capture has both markers, frames on either side of the gap.
+    let file = std::fs::File::open(&capture_path).unwrap();
+    let cap = capture::read(std::io::BufReader::new(file)).unwrap();
+    let story: Vec<String> = capture::timeline(&cap)
+        .into_iter()
+        .filter_map(|e| match e {
+            capture::Entry::Frame(f) => f.result.ok().map(|p| format!("seq{}", p.seq)),
+            capture::Entry::Link(m) => Some(m.event.name().to_owned()),
+        })
+        .collect();
+    let detached = story.iter().position(|s| s == "detached").expect("marked");
+    let reattached = story
+        .iter()
+        .position(|s| s == "reattached")
+        .expect("marked");
+    assert!(detached > 0 && reattached == detached + 1, "{story:?}");
+    assert!(story[..detached].iter().all(|s| s.starts_with("seq")));
+    // Then the pen's frames, and the last detach that did not come back.
+    let after = &story[reattached + 1..story.len() - 1];
+    assert!(
+        !after.is_empty() && after.iter().all(|s| s.starts_with("seq")),
+        "{story:?}"
+    );
+    assert_eq!(
+        story.last().map(String::as_str),
+        Some("detached"),
+        "{story:?}"
+    );
 }

@@ -40,24 +40,49 @@ pub struct MockPen {
     child: std::process::Child,
     /// The PTY path it serves.
     pub port: String,
+    /// Its environment channel's address, when started with `--env`.
+    pub env: Option<String>,
 }
 
 impl MockPen {
     /// Starts `penlab mock --profile PROFILE --pty` and reads its PTY path.
     pub fn start(profile: &str) -> MockPen {
+        MockPen::start_with(profile, &[])
+    }
+
+    /// The same with more arguments (`--link PATH`, `--env ADDR`); reads
+    /// the environment channel's address too when `--env` is among them.
+    pub fn start_with(profile: &str, extra: &[&str]) -> MockPen {
         use std::io::{BufRead, BufReader};
         let mut child = Command::new(env!("CARGO_BIN_EXE_penlab"))
             .args(["mock", "--profile", profile, "--pty", "--seed", "3"])
+            .args(extra)
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("penlab mock starts");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("piped"))
-            .read_line(&mut line)
-            .expect("a line");
+        let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+        let line = lines.next().expect("a line").expect("a line");
         let port = line.trim().to_owned();
         assert!(port.starts_with("/dev/pts/"), "{line:?}");
-        MockPen { child, port }
+        let env = extra.contains(&"--env").then(|| {
+            let line = lines.next().expect("the env line").expect("a line");
+            line.strip_prefix("env ")
+                .expect("env ADDR")
+                .trim()
+                .to_owned()
+        });
+        MockPen { child, port, env }
+    }
+
+    /// Stops it as Ctrl-C or a service manager would (SIGTERM), so that it
+    /// removes its `--link`, and waits for it.
+    pub fn terminate(&mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let _ = self.child.wait();
     }
 }
 
