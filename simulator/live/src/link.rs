@@ -251,7 +251,11 @@ impl PenLink {
     /// [`LinkEvent::Disconnected`].
     pub fn start(transport: Transport) -> PenLink {
         let mock = transport.is_in_process();
-        let description = transport.describe().to_owned();
+        // A panel shows a port's line speed too: `/dev/ttyUSB0 @ 115200`.
+        let description = match transport.baud() {
+            Some(baud) => format!("{} @ {baud}", transport.describe()),
+            None => transport.describe().to_owned(),
+        };
         let (commands, command_rx) = tokio_mpsc::unbounded_channel();
         let (event_tx, events) = std_mpsc::channel();
         let spare = event_tx.clone();
