@@ -101,17 +101,32 @@ impl Mesh {
         ]
     }
 
-    /// Area-weighted vertex normals.
+    /// Area-weighted vertex normals. Vertices at the same position (a UV
+    /// seam, an OBJ group border) share one normal, so the skin shades
+    /// smoothly across seams.
     fn vertex_normals(&self) -> Vec<Vec3> {
-        let mut normals = vec![Vec3::ZERO; self.positions.len()];
+        let mut welded: std::collections::HashMap<[u32; 3], usize> =
+            std::collections::HashMap::with_capacity(self.positions.len());
+        let slot: Vec<usize> = self
+            .positions
+            .iter()
+            .map(|p| {
+                let key = p.to_array().map(|c| (c + 0.0).to_bits());
+                let next = welded.len();
+                *welded.entry(key).or_insert(next)
+            })
+            .collect();
+        let mut sums = vec![Vec3::ZERO; welded.len()];
         for (t, tri) in self.triangles.iter().enumerate() {
             let [a, b, c] = self.corners(t);
             let n = (b - a).cross(c - a);
             for &i in tri {
-                normals[i as usize] += n;
+                sums[slot[i as usize]] += n;
             }
         }
-        normals.iter().map(|n| n.normalize_or(Vec3::Z)).collect()
+        slot.iter()
+            .map(|&s| sums[s].normalize_or(Vec3::Z))
+            .collect()
     }
 }
 
