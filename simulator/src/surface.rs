@@ -510,14 +510,23 @@ impl Bvh {
         let inv = dir.recip();
         let mut limit = t_max;
         let mut best: Option<(f32, usize, f32, f32)> = None;
-        let mut stack = [0u32; 64];
-        let mut sp = usize::from(!self.nodes.is_empty());
+        // (node, where the ray enters its box): children are visited nearer
+        // first, so the first hits shrink `limit` and cull the farther boxes.
+        let mut stack = [(0u32, 0.0f32); 64];
+        let mut sp = 0;
+        if let Some(root) = self.nodes.first()
+            && let Some(entry) = slab(origin, inv, root.min, root.max, limit)
+        {
+            stack[0] = (0, entry);
+            sp = 1;
+        }
         while sp > 0 {
             sp -= 1;
-            let node = &self.nodes[stack[sp] as usize];
-            if slab(origin, inv, node.min, node.max, limit).is_none() {
+            let (index, entry) = stack[sp];
+            if entry > limit {
                 continue;
             }
+            let node = &self.nodes[index as usize];
             if node.count > 0 {
                 let range = node.first as usize..(node.first + node.count) as usize;
                 for (k, tri) in self.tris[range.clone()].iter().enumerate() {
@@ -529,10 +538,23 @@ impl Bvh {
                         best = Some((d, range.start + k, w1, w2));
                     }
                 }
-            } else if sp + 2 <= stack.len() {
-                stack[sp] = node.first;
-                stack[sp + 1] = node.first + 1;
-                sp += 2;
+                continue;
+            }
+            let hit = |i: u32| {
+                let n = &self.nodes[i as usize];
+                slab(origin, inv, n.min, n.max, limit).map(|t| (i, t))
+            };
+            let (left, right) = (hit(node.first), hit(node.first + 1));
+            let (near, far) = match (left, right) {
+                (Some(l), Some(r)) if r.1 < l.1 => (Some(r), Some(l)),
+                (Some(l), r) => (Some(l), r),
+                (None, r) => (r, None),
+            };
+            for child in [far, near].into_iter().flatten() {
+                if sp < stack.len() {
+                    stack[sp] = child;
+                    sp += 1;
+                }
             }
         }
         let (t, slot, w1, w2) = best?;

@@ -351,20 +351,15 @@ def png(path, arr, bit16):
     Path(path).write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(body, 9)) + chunk(b"IEND", b""))
 
 
-def build(tgz, out, nc=256, nrh=170, nrn=34):
-    proto, meta = read_package(tgz)
-    MV, MF = canonical_mesh(proto)
-    MV = MV * 10.0                                         # cm -> mm
-    E = np.stack([-MV[:, 0], MV[:, 2], MV[:, 1]], 1)       # MediaPipe (x left, y up, z fwd) -> (x right, y fwd, z up)
-    head = Head(E); C = head.C
-    psi, sh = layout(nc, nrh)
+def head_chart(head, E, SV, SF, psi, sh):
+    """The head chart's points for column azimuths psi and row parameters sh."""
+    C = head.C; nc = len(psi) - 1; nrh = len(sh) - 1
     SH, PS = np.meshgrid(sh, psi, indexing="ij")
     LB = lowest_elevation(PS); BETA = LB + (np.pi / 2 - LB) * SH
     D = np.stack([np.sin(PS) * np.cos(BETA), np.cos(PS) * np.cos(BETA), np.sin(BETA)], -1)
     O = np.broadcast_to(C, D.shape)
     r_base = head.outer_hit(O, D)
     # the face on the head chart
-    SV, SF = subdivide_loop(E, MF, iterations=2)
     rel = SV - C; rr = np.linalg.norm(rel, axis=1)
     vpsi = np.arctan2(rel[:, 0], rel[:, 1]); vbeta = np.arcsin(rel[:, 2] / rr)
     ci = np.interp(vpsi, psi[::-1], np.arange(nc + 1)[::-1].astype(float))
@@ -379,7 +374,43 @@ def build(tgz, out, nc=256, nrh=170, nrn=34):
     res = thin_plate_fill(np.where(face, r_face - r_base, 0.0), known)
     ears = ear_relief(PS, BETA, head)
     r_head = r_base + res + ears
-    PH = O + D * r_head[..., None]
+    return O + D * r_head[..., None], PS, BETA, ears
+
+
+def even_layout(PH, psi, sh):
+    """New azimuths and row parameters with even mm spacing over the face:
+    arc length along the front columns (|psi| < 50 deg) sets the rows, along
+    the face's rows (elevation -45 to 45 deg) the columns; the scalp and the
+    back of the head keep their lower weights."""
+    front = np.abs(wrap(psi)) < np.radians(50)
+    step_v = np.linalg.norm(np.diff(PH, axis=0), axis=-1)[:, front].mean(1)
+    beta_mid = np.radians(-68) + (np.pi / 2 + np.radians(68)) * (sh[1:] + sh[:-1]) / 2
+    step_v = step_v * np.where(beta_mid < np.radians(55), 1.0, 0.45)
+    cv = np.concatenate([[0], np.cumsum(step_v)]); cv /= cv[-1]
+    rows = (sh[1:] + sh[:-1]) / 2
+    mid = np.radians(-68) + (np.pi / 2 + np.radians(68)) * rows
+    band = (mid > np.radians(-45)) & (mid < np.radians(45))
+    step_u = np.linalg.norm(np.diff(PH, axis=1), axis=-1)[:-1][band].mean(0)
+    pm = (psi[1:] + psi[:-1]) / 2
+    step_u = step_u * (0.4 + 0.6 * (1 - smooth01((np.abs(pm) - np.radians(95)) / np.radians(30))))
+    cu = np.concatenate([[0], np.cumsum(step_u)]); cu /= cu[-1]
+    n_c, n_r = len(psi), len(sh)
+    return (np.interp(np.linspace(0, 1, n_c), cu, psi), np.interp(np.linspace(0, 1, n_r), cv, sh))
+
+
+def build(tgz, out, nc=256, nrh=170, nrn=34):
+    proto, meta = read_package(tgz)
+    MV, MF = canonical_mesh(proto)
+    MV = MV * 10.0                                         # cm -> mm
+    E = np.stack([-MV[:, 0], MV[:, 2], MV[:, 1]], 1)       # MediaPipe (x left, y up, z fwd) -> (x right, y fwd, z up)
+    head = Head(E); C = head.C
+    SV, SF = subdivide_loop(E, MF, iterations=2)
+    psi, sh = layout(nc, nrh)
+    # Two passes: the second spaces rows and columns evenly in mm over the
+    # face (measured on the first), so patterns laid in UV land evenly.
+    PH, _, _, _ = head_chart(head, E, SV, SF, psi, sh)
+    psi, sh = even_layout(PH, psi, sh)
+    PH, PS, BETA, ears = head_chart(head, E, SV, SF, psi, sh)
     # neck chart: below the head chart's lowest ring, horizontal rays from the axis
     Q = PH[0]
     ax0 = head.axis(Q[:, 2]); phi = np.arctan2(Q[:, 0] - ax0[:, 0], Q[:, 1] - ax0[:, 1])
