@@ -1,6 +1,6 @@
 //! Throughput of the coverage engine: punctures per second through the
 //! accumulate path alone, and through contact + accumulate for a 14-needle
-//! pen. Run with
+//! pen, and the built-in head's startup cost. Run with
 //! `cargo bench -p penlab-simulator --bench accumulate -- --warm-up-time 1 --measurement-time 3`.
 
 use std::hint::black_box;
@@ -139,5 +139,16 @@ fn contact_and_accumulate(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, accumulate, contact_and_accumulate);
+/// Startup cost of the built-in head: decoding its geometry image (once per
+/// process) and building the surface (area table and BVH) at the default grid.
+fn surface_build(c: &mut Criterion) {
+    let limits = ZoneLimits::shipped().expect("shipped zones");
+    let mut group = c.benchmark_group("surface_build");
+    group.bench_function("face_512", |b| {
+        b.iter(|| black_box(surfaces::builtin("face", &limits, GRID).expect("face builds")));
+    });
+    group.finish();
+}
+
+criterion_group!(benches, accumulate, contact_and_accumulate, surface_build);
 criterion_main!(benches);
