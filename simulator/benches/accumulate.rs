@@ -126,16 +126,38 @@ fn contact_and_accumulate(c: &mut Criterion) {
             })
         })
         .collect();
-    group.throughput(Throughput::Elements(face_poses.len() as u64 * per_pose));
-    let mut session = Session::new(face, tool, StrikeSource::Events, 4);
-    group.bench_function("pen14_face", |b| {
-        b.iter(|| {
-            for p in &face_poses {
-                session.strike_at(p);
-            }
-            black_box(session.grid().total())
+    // The same strikes over the face alone (u 0.3 to 0.7, v 0.3 to 0.8 of the
+    // head's map), where a trainer works.
+    let front_poses: Vec<Pose> = poses
+        .iter()
+        .filter_map(|p| {
+            let uv = Vec2::new(
+                0.3 + 0.4 * p.position.x / 100.0,
+                0.3 + 0.5 * p.position.y / 100.0,
+            );
+            let q = face.point_at_uv(uv)?;
+            Some(Pose {
+                position: q.position,
+                orientation: orientation_facing(q.normal, Vec3::Z),
+                ..*p
+            })
+        })
+        .collect();
+    for (name, poses) in [
+        ("pen14_face", &face_poses),
+        ("pen14_face_front", &front_poses),
+    ] {
+        group.throughput(Throughput::Elements(poses.len() as u64 * per_pose));
+        let mut session = Session::new(face.clone(), tool.clone(), StrikeSource::Events, 4);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for p in poses {
+                    session.strike_at(p);
+                }
+                black_box(session.grid().total())
+            });
         });
-    });
+    }
     group.finish();
 }
 
