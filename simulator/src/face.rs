@@ -137,7 +137,7 @@ mod tests {
     #[test]
     fn the_shipped_head_decodes() {
         let (mesh, zones) = head_mesh().unwrap();
-        assert_eq!(mesh.positions.len(), 193 * 165);
+        assert_eq!(mesh.positions.len(), 257 * 205);
         assert!(zones.iter().any(|z| z == "periorbital"));
         mesh.validate("face").unwrap();
     }
@@ -149,7 +149,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unsupported format"), "{err}");
-        let smaller = FACE_TOML.replace("columns = 192", "columns = 128");
+        let smaller = FACE_TOML.replace("columns = 256", "columns = 128");
         let err = decode(&smaller, FACE_GEOMETRY, FACE_ZONES)
             .unwrap_err()
             .to_string();

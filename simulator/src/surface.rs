@@ -435,6 +435,12 @@ impl Bvh {
                 (a + b + c) / 3.0
             })
             .collect();
+        let boxes: Vec<(Vec3, Vec3)> = (0..n)
+            .map(|t| {
+                let [a, b, c] = mesh.corners(t);
+                (a.min(b).min(c), a.max(b).max(c))
+            })
+            .collect();
         let mut bvh = Self {
             nodes: Vec::with_capacity(n / 2 + 1),
             order: (0..n as u32).collect(),
@@ -465,18 +471,19 @@ impl Bvh {
             if count <= 4 {
                 continue;
             }
-            let extent = chi - clo;
-            let axis = if extent.x >= extent.y && extent.x >= extent.z {
-                0
-            } else if extent.y >= extent.z {
-                1
-            } else {
-                2
+            let mid = match sah_split(tris, &centroids, &boxes, clo, chi) {
+                Some(mid) => mid,
+                None => {
+                    // No useful split (all centroids in one bin): halve by count.
+                    let extent = chi - clo;
+                    let axis = extent.max_position();
+                    let mid = count / 2;
+                    tris.select_nth_unstable_by(mid, |&a, &b| {
+                        centroids[a as usize][axis].total_cmp(&centroids[b as usize][axis])
+                    });
+                    mid
+                }
             };
-            let mid = count / 2;
-            tris.select_nth_unstable_by(mid, |&a, &b| {
-                centroids[a as usize][axis].total_cmp(&centroids[b as usize][axis])
-            });
             let left = bvh.nodes.len();
             bvh.nodes.push(BvhNode {
                 min: Vec3::ZERO,
@@ -566,6 +573,74 @@ impl Bvh {
             uv: ua * (1.0 - w1 - w2) + ub * w1 + uc * w2,
         })
     }
+}
+
+/// Half the surface area of a box (the SAH's measure of how often a ray meets it).
+fn half_area(lo: Vec3, hi: Vec3) -> f32 {
+    let e = (hi - lo).max(Vec3::ZERO);
+    e.x * e.y + e.y * e.z + e.z * e.x
+}
+
+/// Splits `tris` by the surface area heuristic over 12 centroid bins per
+/// axis, partitioning the slice in place; returns the size of the first part,
+/// or `None` if no bin boundary separates any triangles.
+fn sah_split(
+    tris: &mut [u32],
+    centroids: &[Vec3],
+    boxes: &[(Vec3, Vec3)],
+    clo: Vec3,
+    chi: Vec3,
+) -> Option<usize> {
+    const BINS: usize = 12;
+    let bin_of = |t: u32, axis: usize| {
+        let (lo, hi) = (clo[axis], chi[axis]);
+        (((centroids[t as usize][axis] - lo) / (hi - lo) * BINS as f32) as usize).min(BINS - 1)
+    };
+    let mut best: Option<(f32, usize, usize)> = None;
+    for axis in 0..3 {
+        if chi[axis] - clo[axis] < 1e-6 {
+            continue;
+        }
+        let mut bins = [(Vec3::splat(f32::MAX), Vec3::splat(f32::MIN), 0u32); BINS];
+        for &t in tris.iter() {
+            let b = &mut bins[bin_of(t, axis)];
+            let (lo, hi) = boxes[t as usize];
+            *b = (b.0.min(lo), b.1.max(hi), b.2 + 1);
+        }
+        // Left parts' cost for each boundary, then sweep from the right.
+        let mut left = [0.0f32; BINS];
+        let (mut lo, mut hi, mut count) = (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN), 0u32);
+        for i in 0..BINS - 1 {
+            (lo, hi, count) = (lo.min(bins[i].0), hi.max(bins[i].1), count + bins[i].2);
+            left[i + 1] = if count > 0 {
+                half_area(lo, hi) * count as f32
+            } else {
+                0.0
+            };
+        }
+        let (mut lo, mut hi, mut count) = (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN), 0u32);
+        for i in (1..BINS).rev() {
+            (lo, hi, count) = (lo.min(bins[i].0), hi.max(bins[i].1), count + bins[i].2);
+            let left_count: u32 = bins[..i].iter().map(|b| b.2).sum();
+            if count == 0 || left_count == 0 {
+                continue;
+            }
+            let cost = left[i] + half_area(lo, hi) * count as f32;
+            if best.is_none_or(|(c, _, _)| cost < c) {
+                best = Some((cost, axis, i));
+            }
+        }
+    }
+    let (_, axis, boundary) = best?;
+    // Partition in place: triangles in bins below the boundary first.
+    let mut mid = 0;
+    for k in 0..tris.len() {
+        if bin_of(tris[k], axis) < boundary {
+            tris.swap(k, mid);
+            mid += 1;
+        }
+    }
+    Some(mid)
 }
 
 /// Entry distance of the ray into the box, if it meets it before `t_max`.
