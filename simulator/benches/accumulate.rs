@@ -1,6 +1,6 @@
 //! Throughput of the coverage engine: punctures per second through the
 //! accumulate path alone, and through contact + accumulate for a 14-needle
-//! pen. Run with
+//! pen, and the built-in head's startup cost. Run with
 //! `cargo bench -p penlab-simulator --bench accumulate -- --warm-up-time 1 --measurement-time 3`.
 
 use std::hint::black_box;
@@ -126,18 +126,51 @@ fn contact_and_accumulate(c: &mut Criterion) {
             })
         })
         .collect();
-    group.throughput(Throughput::Elements(face_poses.len() as u64 * per_pose));
-    let mut session = Session::new(face, tool, StrikeSource::Events, 4);
-    group.bench_function("pen14_face", |b| {
-        b.iter(|| {
-            for p in &face_poses {
-                session.strike_at(p);
-            }
-            black_box(session.grid().total())
+    // The same strikes over the face alone (u 0.3 to 0.7, v 0.3 to 0.8 of the
+    // head's map), where a trainer works.
+    let front_poses: Vec<Pose> = poses
+        .iter()
+        .filter_map(|p| {
+            let uv = Vec2::new(
+                0.3 + 0.4 * p.position.x / 100.0,
+                0.3 + 0.5 * p.position.y / 100.0,
+            );
+            let q = face.point_at_uv(uv)?;
+            Some(Pose {
+                position: q.position,
+                orientation: orientation_facing(q.normal, Vec3::Z),
+                ..*p
+            })
+        })
+        .collect();
+    for (name, poses) in [
+        ("pen14_face", &face_poses),
+        ("pen14_face_front", &front_poses),
+    ] {
+        group.throughput(Throughput::Elements(poses.len() as u64 * per_pose));
+        let mut session = Session::new(face.clone(), tool.clone(), StrikeSource::Events, 4);
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                for p in poses {
+                    session.strike_at(p);
+                }
+                black_box(session.grid().total())
+            });
         });
+    }
+    group.finish();
+}
+
+/// Startup cost of the built-in head: decoding its geometry image (once per
+/// process) and building the surface (area table and BVH) at the default grid.
+fn surface_build(c: &mut Criterion) {
+    let limits = ZoneLimits::shipped().expect("shipped zones");
+    let mut group = c.benchmark_group("surface_build");
+    group.bench_function("face_512", |b| {
+        b.iter(|| black_box(surfaces::builtin("face", &limits, GRID).expect("face builds")));
     });
     group.finish();
 }
 
-criterion_group!(benches, accumulate, contact_and_accumulate);
+criterion_group!(benches, accumulate, contact_and_accumulate, surface_build);
 criterion_main!(benches);

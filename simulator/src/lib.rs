@@ -11,6 +11,7 @@
 pub mod accumulate;
 pub mod contact;
 pub mod error;
+pub mod face;
 pub mod heatmap;
 pub mod metrics;
 pub mod pose;

@@ -101,17 +101,32 @@ impl Mesh {
         ]
     }
 
-    /// Area-weighted vertex normals.
+    /// Area-weighted vertex normals. Vertices at the same position (a UV
+    /// seam, an OBJ group border) share one normal, so the skin shades
+    /// smoothly across seams.
     fn vertex_normals(&self) -> Vec<Vec3> {
-        let mut normals = vec![Vec3::ZERO; self.positions.len()];
+        let mut welded: std::collections::HashMap<[u32; 3], usize> =
+            std::collections::HashMap::with_capacity(self.positions.len());
+        let slot: Vec<usize> = self
+            .positions
+            .iter()
+            .map(|p| {
+                let key = p.to_array().map(|c| (c + 0.0).to_bits());
+                let next = welded.len();
+                *welded.entry(key).or_insert(next)
+            })
+            .collect();
+        let mut sums = vec![Vec3::ZERO; welded.len()];
         for (t, tri) in self.triangles.iter().enumerate() {
             let [a, b, c] = self.corners(t);
             let n = (b - a).cross(c - a);
             for &i in tri {
-                normals[i as usize] += n;
+                sums[slot[i as usize]] += n;
             }
         }
-        normals.iter().map(|n| n.normalize_or(Vec3::Z)).collect()
+        slot.iter()
+            .map(|&s| sums[s].normalize_or(Vec3::Z))
+            .collect()
     }
 }
 
@@ -420,6 +435,12 @@ impl Bvh {
                 (a + b + c) / 3.0
             })
             .collect();
+        let boxes: Vec<(Vec3, Vec3)> = (0..n)
+            .map(|t| {
+                let [a, b, c] = mesh.corners(t);
+                (a.min(b).min(c), a.max(b).max(c))
+            })
+            .collect();
         let mut bvh = Self {
             nodes: Vec::with_capacity(n / 2 + 1),
             order: (0..n as u32).collect(),
@@ -450,18 +471,19 @@ impl Bvh {
             if count <= 4 {
                 continue;
             }
-            let extent = chi - clo;
-            let axis = if extent.x >= extent.y && extent.x >= extent.z {
-                0
-            } else if extent.y >= extent.z {
-                1
-            } else {
-                2
+            let mid = match sah_split(tris, &centroids, &boxes, clo, chi) {
+                Some(mid) => mid,
+                None => {
+                    // No useful split (all centroids in one bin): halve by count.
+                    let extent = chi - clo;
+                    let axis = extent.max_position();
+                    let mid = count / 2;
+                    tris.select_nth_unstable_by(mid, |&a, &b| {
+                        centroids[a as usize][axis].total_cmp(&centroids[b as usize][axis])
+                    });
+                    mid
+                }
             };
-            let mid = count / 2;
-            tris.select_nth_unstable_by(mid, |&a, &b| {
-                centroids[a as usize][axis].total_cmp(&centroids[b as usize][axis])
-            });
             let left = bvh.nodes.len();
             bvh.nodes.push(BvhNode {
                 min: Vec3::ZERO,
@@ -495,14 +517,23 @@ impl Bvh {
         let inv = dir.recip();
         let mut limit = t_max;
         let mut best: Option<(f32, usize, f32, f32)> = None;
-        let mut stack = [0u32; 64];
-        let mut sp = usize::from(!self.nodes.is_empty());
+        // (node, where the ray enters its box): children are visited nearer
+        // first, so the first hits shrink `limit` and cull the farther boxes.
+        let mut stack = [(0u32, 0.0f32); 64];
+        let mut sp = 0;
+        if let Some(root) = self.nodes.first()
+            && let Some(entry) = slab(origin, inv, root.min, root.max, limit)
+        {
+            stack[0] = (0, entry);
+            sp = 1;
+        }
         while sp > 0 {
             sp -= 1;
-            let node = &self.nodes[stack[sp] as usize];
-            if slab(origin, inv, node.min, node.max, limit).is_none() {
+            let (index, entry) = stack[sp];
+            if entry > limit {
                 continue;
             }
+            let node = &self.nodes[index as usize];
             if node.count > 0 {
                 let range = node.first as usize..(node.first + node.count) as usize;
                 for (k, tri) in self.tris[range.clone()].iter().enumerate() {
@@ -514,10 +545,23 @@ impl Bvh {
                         best = Some((d, range.start + k, w1, w2));
                     }
                 }
-            } else if sp + 2 <= stack.len() {
-                stack[sp] = node.first;
-                stack[sp + 1] = node.first + 1;
-                sp += 2;
+                continue;
+            }
+            let hit = |i: u32| {
+                let n = &self.nodes[i as usize];
+                slab(origin, inv, n.min, n.max, limit).map(|t| (i, t))
+            };
+            let (left, right) = (hit(node.first), hit(node.first + 1));
+            let (near, far) = match (left, right) {
+                (Some(l), Some(r)) if r.1 < l.1 => (Some(r), Some(l)),
+                (Some(l), r) => (Some(l), r),
+                (None, r) => (r, None),
+            };
+            for child in [far, near].into_iter().flatten() {
+                if sp < stack.len() {
+                    stack[sp] = child;
+                    sp += 1;
+                }
             }
         }
         let (t, slot, w1, w2) = best?;
@@ -529,6 +573,74 @@ impl Bvh {
             uv: ua * (1.0 - w1 - w2) + ub * w1 + uc * w2,
         })
     }
+}
+
+/// Half the surface area of a box (the SAH's measure of how often a ray meets it).
+fn half_area(lo: Vec3, hi: Vec3) -> f32 {
+    let e = (hi - lo).max(Vec3::ZERO);
+    e.x * e.y + e.y * e.z + e.z * e.x
+}
+
+/// Splits `tris` by the surface area heuristic over 12 centroid bins per
+/// axis, partitioning the slice in place; returns the size of the first part,
+/// or `None` if no bin boundary separates any triangles.
+fn sah_split(
+    tris: &mut [u32],
+    centroids: &[Vec3],
+    boxes: &[(Vec3, Vec3)],
+    clo: Vec3,
+    chi: Vec3,
+) -> Option<usize> {
+    const BINS: usize = 12;
+    let bin_of = |t: u32, axis: usize| {
+        let (lo, hi) = (clo[axis], chi[axis]);
+        (((centroids[t as usize][axis] - lo) / (hi - lo) * BINS as f32) as usize).min(BINS - 1)
+    };
+    let mut best: Option<(f32, usize, usize)> = None;
+    for axis in 0..3 {
+        if chi[axis] - clo[axis] < 1e-6 {
+            continue;
+        }
+        let mut bins = [(Vec3::splat(f32::MAX), Vec3::splat(f32::MIN), 0u32); BINS];
+        for &t in tris.iter() {
+            let b = &mut bins[bin_of(t, axis)];
+            let (lo, hi) = boxes[t as usize];
+            *b = (b.0.min(lo), b.1.max(hi), b.2 + 1);
+        }
+        // Left parts' cost for each boundary, then sweep from the right.
+        let mut left = [0.0f32; BINS];
+        let (mut lo, mut hi, mut count) = (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN), 0u32);
+        for i in 0..BINS - 1 {
+            (lo, hi, count) = (lo.min(bins[i].0), hi.max(bins[i].1), count + bins[i].2);
+            left[i + 1] = if count > 0 {
+                half_area(lo, hi) * count as f32
+            } else {
+                0.0
+            };
+        }
+        let (mut lo, mut hi, mut count) = (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN), 0u32);
+        for i in (1..BINS).rev() {
+            (lo, hi, count) = (lo.min(bins[i].0), hi.max(bins[i].1), count + bins[i].2);
+            let left_count: u32 = bins[..i].iter().map(|b| b.2).sum();
+            if count == 0 || left_count == 0 {
+                continue;
+            }
+            let cost = left[i] + half_area(lo, hi) * count as f32;
+            if best.is_none_or(|(c, _, _)| cost < c) {
+                best = Some((cost, axis, i));
+            }
+        }
+    }
+    let (_, axis, boundary) = best?;
+    // Partition in place: triangles in bins below the boundary first.
+    let mut mid = 0;
+    for k in 0..tris.len() {
+        if bin_of(tris[k], axis) < boundary {
+            tris.swap(k, mid);
+            mid += 1;
+        }
+    }
+    Some(mid)
 }
 
 /// Entry distance of the ray into the box, if it meets it before `t_max`.

@@ -8,7 +8,8 @@ use glam::{Vec2, Vec3};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Location, Result, read_text};
-use crate::surface::{Mesh, NO_ZONE, Surface, Zone};
+use crate::face;
+use crate::surface::{Mesh, Surface, Zone};
 
 /// The shipped zone depth limits (`data/zones.toml`).
 pub const ZONES_TOML: &str = include_str!("../data/zones.toml");
@@ -31,8 +32,14 @@ pub const CURVED_PAD_SEGMENTS: u32 = 96;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ZoneLimit {
-    /// Recommended maximum penetration depth, mm.
+    /// Recommended maximum penetration depth, mm; 0 makes the zone a no-go.
     pub max_depth_mm: f32,
+    /// Usual working range, mm (guidance shown to trainers; not scored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub typical_depth_mm: Option<[f32; 2]>,
+    /// Where the values come from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// A zones data file: zone name → limit.
@@ -58,6 +65,14 @@ impl ZoneLimits {
             if !(limit.max_depth_mm.is_finite() && limit.max_depth_mm >= 0.0) {
                 return Err(Error::Invalid(format!(
                     "{}: zone {name}: max_depth_mm must be a non-negative number",
+                    path.as_ref().display()
+                )));
+            }
+            if let Some([lo, hi]) = limit.typical_depth_mm
+                && !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi)
+            {
+                return Err(Error::Invalid(format!(
+                    "{}: zone {name}: typical_depth_mm must be [low, high] with 0 <= low <= high",
                     path.as_ref().display()
                 )));
             }
@@ -153,52 +168,11 @@ pub fn forearm_mesh() -> Mesh {
     )
 }
 
-/// Zone names of the face, in index order.
-pub const FACE_ZONES: [&str; 6] = ["forehead", "cheeks", "nose", "chin", "perioral", "neck"];
-
-fn face_zone(u: f32, v: f32) -> u16 {
-    let c = (u - 0.5).abs();
-    let z = if v < 0.32 {
-        "neck"
-    } else if v >= 0.78 {
-        "forehead"
-    } else if v < 0.42 && c < 0.14 {
-        "chin"
-    } else if v < 0.56 && c < 0.14 {
-        "perioral"
-    } else if v < 0.76 && c < 0.07 {
-        "nose"
-    } else {
-        "cheeks"
-    };
-    FACE_ZONES
-        .iter()
-        .position(|&n| n == z)
-        .map_or(NO_ZONE, |i| i as u16)
-}
-
-/// Stylised face and neck, 280 mm tall, facing +y: the front of a neck
-/// cylinder blending into an ellipsoidal head, with a nose bump. u runs
-/// across the face (ear to ear over the front), v up from the base of the neck.
-pub fn face_mesh() -> Mesh {
-    param_mesh(
-        96,
-        112,
-        |u, v| {
-            let phi = (u - 0.5) * std::f32::consts::PI * 0.9;
-            let z = 280.0 * v;
-            let s = ((z - 185.0) / 100.0).clamp(-1.0, 1.0);
-            let head = (1.0 - 0.6 * s * s).sqrt();
-            let blend = ((z - 80.0) / 25.0).clamp(0.0, 1.0);
-            let blend = blend * blend * (3.0 - 2.0 * blend);
-            let rx = 55.0 + (72.0 * head - 55.0) * blend;
-            let ry = 55.0 + (90.0 * head - 55.0) * blend;
-            let nose = 14.0 * (-(phi / 0.16).powi(2) - ((z - 185.0) / 28.0).powi(2)).exp();
-            let outward = Vec3::new(-phi.sin(), phi.cos(), 0.0);
-            Vec3::new(-rx * phi.sin(), ry * phi.cos(), z) + outward * nose
-        },
-        face_zone,
-    )
+/// The built-in head and neck (see [`crate::face`]): positions in mm,
+/// facing +y, z up from the base of the neck, x to the subject's right; and
+/// its zone names in index order.
+pub fn face_mesh() -> Result<(Mesh, Vec<String>)> {
+    face::head_mesh().cloned()
 }
 
 /// A built-in surface by name with a `grid` × `grid` density map.
@@ -207,10 +181,10 @@ pub fn builtin(name: &str, limits: &ZoneLimits, grid: u32) -> Result<Surface> {
         "flat-pad" => (flat_pad_mesh(), vec![limits.zone("pad")]),
         "curved-pad" => (curved_pad_mesh(), vec![limits.zone("pad")]),
         "forearm" => (forearm_mesh(), vec![limits.zone("forearm")]),
-        "face" => (
-            face_mesh(),
-            FACE_ZONES.iter().map(|z| limits.zone(z)).collect(),
-        ),
+        "face" => {
+            let (mesh, names) = face_mesh()?;
+            (mesh, names.iter().map(|z| limits.zone(z)).collect())
+        }
         other => {
             return Err(Error::Invalid(format!(
                 "unknown surface {other:?}; built-in surfaces are {}, or give a path to an .obj, .gltf or .glb file",
