@@ -9,6 +9,7 @@ mod decode_cmd;
 mod mock_cmd;
 mod monitor_cmd;
 mod replay_cmd;
+mod signals;
 mod sim_cmd;
 mod test_cmd;
 
