@@ -85,7 +85,7 @@ fn an_interruption_ends_the_test_with_the_motor_stopped_and_runs_no_more() {
     let options = RunOptions {
         interrupt: Some(interrupt),
         on_event: Some(Box::new(move |event| match event {
-            RunEvent::Started(id) if id == "runs::first" => {
+            RunEvent::Started("runs::first") => {
                 raise.raise(Signal::Interrupt);
             }
             RunEvent::NotRun { count, reason } => {
