@@ -10,7 +10,9 @@ use penlab_harness::scenario::Suite;
 use penlab_harness::steps::{FaultInjection, StepSet};
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let steps = StepSet::with_fault_injection(Some(FaultInjection::PanicInStep));
     match Suite::parse_with(Path::new("fuzz.toml"), text, steps) {
         Ok(suite) => assert!(suite.tests.iter().all(|t| !t.steps.is_empty())),
