@@ -10,6 +10,7 @@ mod mock_cmd;
 mod monitor_cmd;
 mod ports_cmd;
 mod replay_cmd;
+mod signals;
 mod sim_cmd;
 mod test_cmd;
 

@@ -10,10 +10,12 @@ use clap::Args;
 use penlab_firmware_mock::bugs::PlantedBug;
 use penlab_firmware_mock::device::DeviceConfig;
 use penlab_firmware_mock::env;
-use penlab_firmware_mock::link::LinkFaults;
+use penlab_firmware_mock::link::{LinkFaults, StallHook, StallReads};
 use penlab_firmware_mock::profile::Profile;
 use penlab_firmware_mock::runner::{Mock, MockConfig, RunEnd};
-use penlab_firmware_mock::transport::Pty;
+use penlab_firmware_mock::transcript::{Recorded, TranscriptFile};
+use penlab_firmware_mock::transport::{LineHold, Pty};
+use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// Arguments of `penlab mock`.
@@ -48,9 +50,15 @@ pub struct MockArgs {
     #[arg(long = "bug", value_name = "NAME")]
     bugs: Vec<PlantedBug>,
     /// Link faults, e.g.
-    /// `drop=0.001,flip=0.0005,dup=0,delay-ms=0,jitter-ms=0,disconnect-after=N`.
+    /// `drop=0.001,flip=0.0005,dup=0,delay-ms=0,jitter-ms=0,disconnect-after=N`;
+    /// `stall-after=N,stall-for-ms=M`: stop reading after N host frames,
+    /// for M ms (or for good), holding a PTY host's line meanwhile.
     #[arg(long, value_name = "SPEC")]
     link_faults: Option<LinkFaults>,
+    /// Write every byte the pen reads and writes to FILE as it goes, with
+    /// its time (see firmware-mock/README.md).
+    #[arg(long, value_name = "FILE")]
+    transcript: Option<PathBuf>,
     /// Power up with no cartridge fitted.
     #[arg(long)]
     no_cartridge: bool,
@@ -93,9 +101,47 @@ fn say(line: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The pen's end of a link with the stall fault and the transcript file
+/// applied: `hold` holds a PTY host's line while the pen does not read.
+fn pen_end<S>(
+    stream: S,
+    faults: &LinkFaults,
+    transcript: Option<&Arc<TranscriptFile>>,
+    hold: Option<LineHold>,
+) -> Recorded<StallReads<S>> {
+    let noted = transcript.cloned();
+    let hook: StallHook = Box::new(move |stalled| {
+        if let Some(hold) = &hold
+            && let Err(e) = hold.set(stalled)
+        {
+            tracing::warn!(error = %e, "could not hold the host's line");
+        }
+        if let Some(file) = &noted {
+            file.note(if stalled {
+                "link fault: the pen stops reading"
+            } else {
+                "link fault: the pen reads again"
+            });
+        }
+    });
+    Recorded::new(
+        StallReads::new(stream, faults, Some(hook)),
+        transcript.cloned(),
+    )
+}
+
 async fn serve(args: MockArgs, config: MockConfig) -> anyhow::Result<ExitCode> {
     let stop = shutdown();
     tokio::pin!(stop);
+    let transcript = args
+        .transcript
+        .as_deref()
+        .map(|path| {
+            TranscriptFile::create(path)
+                .with_context(|| format!("creating the transcript {}", path.display()))
+        })
+        .transpose()?;
+    let faults = config.link.clone();
     let (env_handle, env_rx) = env::channel();
     for bug in config.device.bugs.iter() {
         tracing::warn!(%bug, "planted bug");
@@ -149,8 +195,10 @@ async fn serve(args: MockArgs, config: MockConfig) -> anyhow::Result<ExitCode> {
     };
 
     if let Some(mut pty) = pty {
+        let hold = pty.line_hold();
+        let link = pen_end(&mut pty.master, &faults, transcript.as_ref(), Some(hold));
         tokio::select! {
-            end = mock.run(&mut pty.master) => match end.context("pseudo-terminal")? {
+            end = mock.run(link) => match end.context("pseudo-terminal")? {
                 RunEnd::Disconnected { frames } => {
                     tracing::warn!(frames, "link fault: disconnected; exiting");
                 }
@@ -177,7 +225,7 @@ async fn serve(args: MockArgs, config: MockConfig) -> anyhow::Result<ExitCode> {
         tracing::info!(%peer, "host connected");
         socket.set_nodelay(true)?;
         tokio::select! {
-            end = mock.run(socket) => match end {
+            end = mock.run(pen_end(socket, &faults, transcript.as_ref(), None)) => match end {
                 Ok(end) => tracing::info!(%peer, ?end, "host link ended"),
                 Err(e) => tracing::warn!(%peer, error = %e, "host link failed"),
             },

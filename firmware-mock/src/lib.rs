@@ -6,11 +6,12 @@
 //! - [`device`]: the firmware as a pure state machine (no I/O, time passed in).
 //! - [`physics`]: depth actuator, motor ramp, battery, heating, seeded noise.
 //! - [`env`](mod@env): the environment channel (force, cartridges, faults).
-//! - [`link`]: seeded link faults.
+//! - [`link`]: seeded link faults, and a pen that stops reading.
 //! - [`transport`]: pseudo-terminal, TCP and in-process links.
 //! - [`runner`]: the async loop that ties a device to a link.
 //! - [`bugs`]: planted bugs for testing test suites.
-//! - [`transcript`]: every byte both ways, for determinism checks.
+//! - [`transcript`]: every byte both ways, for determinism checks, and
+//!   written to a file as it goes for whoever drives the mock from outside.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {

@@ -3,7 +3,10 @@
 //! pipe for tests.
 
 use std::io;
+use std::os::fd::AsRawFd;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use tokio::io::DuplexStream;
 use tokio_serial::SerialStream;
@@ -17,6 +20,8 @@ pub struct Pty {
     /// The slave side, held open so that the master does not see `EIO`
     /// while no host has the port open.
     _slave: SerialStream,
+    /// The slave side once more, for [`LineHold`].
+    control: Arc<std::fs::File>,
     path: PathBuf,
     link: Option<SymlinkGuard>,
 }
@@ -34,13 +39,28 @@ impl Pty {
         let path = tokio_serial::SerialPort::name(&slave)
             .map(PathBuf::from)
             .ok_or_else(|| io::Error::other("the pseudo-terminal has no name"))?;
+        // Opened before any host can take the port exclusively.
+        let control = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .custom_flags(nix::libc::O_NOCTTY)
+            .open(&path)?;
         let link = link.map(|l| SymlinkGuard::create(&path, l)).transpose()?;
         Ok(Pty {
             master,
             _slave: slave,
+            control: Arc::new(control),
             path,
             link,
         })
+    }
+
+    /// A handle that holds the host's line: while held, the host's writes
+    /// do not complete, as on a serial line whose CTS is deasserted.
+    pub fn line_hold(&self) -> LineHold {
+        LineHold {
+            slave: self.control.clone(),
+        }
     }
 
     /// The device path hosts open (`/dev/pts/N`).
@@ -51,6 +71,26 @@ impl Pty {
     /// The symlink, if one was made.
     pub fn link(&self) -> Option<&Path> {
         self.link.as_ref().map(|l| l.path.as_path())
+    }
+}
+
+/// Holds and releases a PTY host's output (`tcflow` `TCOOFF`/`TCOON` on the
+/// slave side): what a stalled line looks like to the host.
+#[derive(Debug, Clone)]
+pub struct LineHold {
+    slave: Arc<std::fs::File>,
+}
+
+impl LineHold {
+    /// Holds the line (`true`) or lets it go (`false`).
+    pub fn set(&self, held: bool) -> io::Result<()> {
+        use nix::sys::termios::{FlowArg, tcflow};
+        let action = if held {
+            FlowArg::TCOOFF
+        } else {
+            FlowArg::TCOON
+        };
+        tcflow(self.slave.as_raw_fd(), action).map_err(io::Error::from)
     }
 }
 

@@ -3,17 +3,22 @@
 //! Scenarios, the runner and reports, over the host's side of a session
 //! (`penlab-host`: transports, the protocol session, captures):
 //!
+//! * [`scenario`]: scenario files (TOML), checked when they load.
+//! * [`steps`]: every kind of step, one type each, in one table.
+//! * [`runner`]: runs suites against a [`runner::Target`], stops the motor
+//!   after every test, and emits events that the reporters consume.
+//! * [`report`]: run reports as plain data; live output, JUnit XML
+//!   (`quick-junit`) and a JSON record with a requirement traceability
+//!   table as views of it.
+//! * [`bench`]: a whole `penlab test` on one pen or a bench of them.
 //! * [`measure`]: measurements held to limits (`117 Hz ± 3 %`), compared
 //!   with `approx`.
-//! * [`report`]: run reports as plain data, with JUnit XML (`quick-junit`),
-//!   a JSON record and a requirement traceability table as views of it.
 //! * [`partition`]: `hash:k/n` and `count:k/n` sharding across CI machines.
-//! * [`scenario`]: scenario files (TOML), checked when they load.
-//! * [`runner`]: runs suites against a [`runner::Target`] and emits events
-//!   that the reporters consume.
 
+pub mod bench;
 pub mod measure;
 pub mod partition;
 pub mod report;
 pub mod runner;
 pub mod scenario;
+pub mod steps;

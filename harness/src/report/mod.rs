@@ -1,11 +1,18 @@
 //! Run reports, kept apart from the runner as cargo-nextest keeps its
-//! reporters: a [`RunReport`] is plain data; JUnit XML (`quick-junit`) and
-//! the JSON record with its traceability table are views of it.
+//! reporters: the runner emits [`crate::runner::RunEvent`]s and ends with a
+//! [`RunReport`], plain data; the reporters are views of them.
+//!
+//! * [`live`]: a progress bar and a line per test, as the events come.
+//! * [`junit`]: JUnit XML (`quick-junit`), a suite per scenario file.
+//! * [`json`]: the JSON record with its requirement traceability table.
+
+pub mod json;
+pub mod junit;
+pub mod live;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
 use serde::{Deserialize, Serialize};
 
 use crate::measure::Measurement;
@@ -185,84 +192,6 @@ impl RunReport {
             })
             .collect()
     }
-
-    /// The JSON record: the report, its totals and the traceability table.
-    pub fn to_json(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(self).unwrap_or_default();
-        if let Some(map) = value.as_object_mut() {
-            map.insert(
-                "totals".into(),
-                serde_json::to_value(self.totals()).unwrap_or_default(),
-            );
-            map.insert(
-                "traceability".into(),
-                serde_json::to_value(self.traceability()).unwrap_or_default(),
-            );
-        }
-        value
-    }
-
-    /// JUnit XML: a suite per scenario file, a case per test, requirement
-    /// IDs, tags and measurements as properties.
-    pub fn to_junit(&self) -> Report {
-        let mut report = Report::new("penlab");
-        let mut suites: BTreeMap<&str, TestSuite> = BTreeMap::new();
-        for test in &self.tests {
-            let suite = suites.entry(&test.suite).or_insert_with(|| {
-                let mut s = TestSuite::new(test.suite.as_str());
-                s.add_property(Property::new("target", self.target.as_str()));
-                if let Some(d) = &self.device {
-                    s.add_property(Property::new("device.model", d.model.as_str()));
-                    s.add_property(Property::new("device.firmware", d.firmware.as_str()));
-                    s.add_property(Property::new("device.serial", d.serial.as_str()));
-                }
-                s
-            });
-            suite.add_test_case(junit_case(test));
-        }
-        report.add_test_suites(suites.into_values());
-        report
-    }
-}
-
-fn junit_case(test: &TestRecord) -> TestCase {
-    let status = match &test.outcome {
-        Outcome::Passed => TestCaseStatus::success(),
-        Outcome::Skipped { reason } => {
-            let mut s = TestCaseStatus::skipped();
-            s.set_message(reason.as_str());
-            s
-        }
-        Outcome::Failed { message } => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
-            s.set_message(message.as_str()).set_type("conformance");
-            s
-        }
-        Outcome::Error { message } => {
-            let mut s = TestCaseStatus::non_success(NonSuccessKind::Error);
-            s.set_message(message.as_str()).set_type("infrastructure");
-            s
-        }
-    };
-    let mut case = TestCase::new(test.id.as_str(), status);
-    case.set_classname(test.suite.as_str())
-        .set_time(test.duration);
-    for req in &test.requirements {
-        case.add_property(Property::new("requirement", req.as_str()));
-    }
-    for tag in &test.tags {
-        case.add_property(Property::new("tag", tag.as_str()));
-    }
-    for m in &test.measurements {
-        case.add_property(Property::new(
-            format!("measurement.{}", m.name),
-            m.describe(),
-        ));
-    }
-    if !test.log.is_empty() {
-        case.set_system_out(test.log.join("\n"));
-    }
-    case
 }
 
 mod duration_ms {

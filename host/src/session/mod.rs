@@ -3,8 +3,16 @@
 //! the deadline with retransmission, heartbeats while waiting, events kept
 //! in order for whoever asks next, every byte captured, and the safety rules
 //! of `PROTOCOL.md` §14: values outside the pen's declared limits are
-//! refused unless the caller allows them, and [`Session::stop_motor`] ends
-//! every run.
+//! refused unless the caller allows them, and [`Session::stop_motor_safely`]
+//! ends every run: `Stop`, then its `Ack` or the pen's watchdog timeout
+//! before the link may close.
+//!
+//! Every read and write on the link is time-bounded: reads by the deadline
+//! of whatever waits for them, writes by [`SessionOptions::write_deadline`].
+//! A write that cannot complete in time is [`SessionError::Stalled`], never
+//! a hang; a frame cut off part way (by a stall, or by the caller dropping a
+//! session future mid-write) is ended with a delimiter before the next
+//! frame, so the pen drops the half frame (§2.3) instead of misreading it.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -22,7 +30,16 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::time::Instant;
 
 use crate::capture::CaptureWriter;
-use crate::limits::{LimitsError, PenLimits};
+use crate::limits::PenLimits;
+
+mod error;
+mod stop;
+
+pub use error::SessionError;
+pub use stop::UnconfirmedStop;
+
+/// The default [`SessionOptions::write_deadline`].
+pub const DEFAULT_WRITE_DEADLINE: Duration = Duration::from_secs(1);
 
 /// How a session behaves.
 #[derive(Debug, Clone)]
@@ -36,6 +53,11 @@ pub struct SessionOptions {
     pub retransmissions: u8,
     /// Send a `Heartbeat` when nothing else was sent for this long.
     pub heartbeat_period: Duration,
+    /// Longest a write may take before it is [`SessionError::Stalled`]: a
+    /// frame takes under 25 ms at 115200 baud, so only a line that does not
+    /// move (a pen that has stopped reading, a held flow-control line)
+    /// reaches it.
+    pub write_deadline: Duration,
 }
 
 impl Default for SessionOptions {
@@ -45,6 +67,7 @@ impl Default for SessionOptions {
             ack_deadline: timing::ACK_DEADLINE,
             retransmissions: timing::MAX_RETRANSMISSIONS,
             heartbeat_period: timing::HEARTBEAT_PERIOD,
+            write_deadline: DEFAULT_WRITE_DEADLINE,
         }
     }
 }
@@ -103,51 +126,6 @@ pub struct Handshake {
     pub took: Duration,
 }
 
-/// Why a session operation failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SessionError {
-    /// The link closed: the pen was unplugged or the peer went away.
-    #[error("the pen disconnected")]
-    Disconnected,
-    /// No `Ack` or `Nack` after every retransmission.
-    #[error("no answer to {command} (seq {seq}) after {attempts} attempt(s) of {deadline:?} each")]
-    NoReply {
-        /// The command's name (or type code, when unknown).
-        command: String,
-        /// Its sequence number.
-        seq: u16,
-        /// Times it was sent.
-        attempts: u8,
-        /// Deadline per attempt.
-        deadline: Duration,
-    },
-    /// The command is outside the pen's declared limits (§14).
-    #[error(
-        "refused to send {what}: outside the pen's declared limits ({limits}); allow out-of-limit commands to test the pen's own refusal"
-    )]
-    OutOfLimits {
-        /// The command and value.
-        what: String,
-        /// The declared limits.
-        limits: String,
-    },
-    /// A command that needs the pen's limits before the handshake.
-    #[error("no handshake yet: the pen's limits are unknown")]
-    NotOpen,
-    /// The handshake went wrong.
-    #[error("handshake: {0}")]
-    Handshake(String),
-    /// The pen declared limits that make no sense; nothing is sent to it.
-    #[error("handshake: {0}")]
-    Limits(#[from] LimitsError),
-    /// Reading or writing the link failed.
-    #[error("link: {0}")]
-    Io(#[from] std::io::Error),
-    /// Writing the capture failed.
-    #[error("capture: {0}")]
-    Capture(std::io::Error),
-}
-
 /// What the link looked like from the host's side: the automatic checks
 /// every conformance test makes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -180,7 +158,16 @@ pub struct Session<L> {
     handshake: Option<Handshake>,
     /// The pen acknowledged `Hello`: heartbeats are due from now on.
     open: bool,
+    /// Inside [`Session::silent`]: no heartbeats. A flag of its own so that
+    /// a silent wait cut short (its future dropped) cannot end the session's
+    /// heartbeats for good: the teardown clears it.
+    quiet: bool,
     closed: bool,
+    /// A write started and did not complete (it stalled, or its future was
+    /// dropped): the next write begins with a delimiter.
+    write_cut: bool,
+    /// The pen has answered something (an `Ack` or `Nack`) in this session.
+    pen_answered: bool,
     stats: LinkStats,
     /// Limits known before this session's handshake (from an earlier one).
     known_limits: Option<PenLimits>,
@@ -206,7 +193,10 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
             capture: None,
             handshake: None,
             open: false,
+            quiet: false,
             closed: false,
+            write_cut: false,
+            pen_answered: false,
             stats: LinkStats::default(),
             known_limits: None,
             last_command: None,
@@ -249,7 +239,8 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
         self.heartbeats.clear();
         self.open = false;
         // A leading delimiter drops whatever half frame the pen holds (§2.3).
-        self.write(&[penlab_protocol::DELIMITER]).await?;
+        self.write("a delimiter", &[penlab_protocol::DELIMITER])
+            .await?;
         let start = Instant::now();
         let hello = Message::Hello(Hello {
             major: PROTOCOL_MAJOR,
@@ -383,8 +374,9 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
     async fn exchange(&mut self, code: u8, seq: u16, wire: Vec<u8>) -> Result<Reply, SessionError> {
         let sent = Instant::now();
         self.last_command = Some((code, seq, wire.clone()));
+        let what = command_name(code);
         for attempt in 0..=self.options.retransmissions {
-            self.write(&wire).await?;
+            self.write(&what, &wire).await?;
             let deadline = Instant::now() + self.options.ack_deadline;
             while let Some(event) = self.recv_raw_until(deadline).await? {
                 let reply = match &event.result {
@@ -412,8 +404,7 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
             }
         }
         Err(SessionError::NoReply {
-            command: MessageType::from_code(code)
-                .map_or_else(|| format!("type {code:#04x}"), |t| t.name().to_owned()),
+            command: what,
             seq,
             attempts: self.options.retransmissions + 1,
             deadline: self.options.ack_deadline,
@@ -424,7 +415,8 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
     /// wait: for tests that need to send what a command would not.
     pub async fn send_raw(&mut self, message: Message) -> Result<u16, SessionError> {
         let seq = self.seq.next_seq();
-        self.write(&encode(seq, message)).await?;
+        let what = message.msg_type().name();
+        self.write(what, &encode(seq, message)).await?;
         Ok(seq)
     }
 
@@ -449,21 +441,15 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
     /// Like [`Session::idle`], but sends nothing at all, heartbeats
     /// included: what a host that has gone quiet looks like to the pen.
     pub async fn silent(&mut self, duration: Duration) -> Result<Vec<Inbound>, SessionError> {
-        let was_open = std::mem::replace(&mut self.open, false);
+        self.quiet = true;
         let events = self.idle(duration).await;
-        self.open = was_open;
+        self.quiet = false;
         events
     }
 
     /// What the automatic link checks have seen so far.
     pub fn link_stats(&self) -> &LinkStats {
         &self.stats
-    }
-
-    /// Stops the motor: the teardown of every run. Sends `Stop` (never
-    /// refused by a conforming pen) and waits for its answer.
-    pub async fn stop_motor(&mut self) -> Result<Reply, SessionError> {
-        self.command_unchecked(Message::Stop).await
     }
 
     fn check_limits(&self, message: &Message) -> Result<(), SessionError> {
@@ -527,7 +513,7 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
             if self.closed {
                 return Err(SessionError::Disconnected);
             }
-            let wake = if self.open {
+            let wake = if self.open && !self.quiet {
                 deadline.min(self.last_sent + self.options.heartbeat_period)
             } else {
                 deadline
@@ -566,6 +552,13 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
 
     fn stamp(&mut self, result: Result<Packet, DecodeError>) -> Inbound {
         let seq = result.as_ref().ok().map(|p| self.pen_seq.observe(p.seq));
+        if let Ok(Packet {
+            message: Message::Ack(_) | Message::Nack(_),
+            ..
+        }) = &result
+        {
+            self.pen_answered = true;
+        }
         match (&result, seq) {
             (Err(e), _) => self.stats.decode_errors.push(e.code()),
             (_, Some(SeqEvent::Duplicate)) => self.stats.seq_duplicates += 1,
@@ -604,27 +597,68 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
         if self.heartbeats.len() > 16 {
             self.heartbeats.pop_front();
         }
-        self.write(&encode(seq, Message::Heartbeat)).await
+        self.write("Heartbeat", &encode(seq, Message::Heartbeat))
+            .await
     }
 
-    async fn write(&mut self, bytes: &[u8]) -> Result<(), SessionError> {
+    /// Writes `bytes` (`what`, for errors) within the write deadline.
+    async fn write(&mut self, what: &str, bytes: &[u8]) -> Result<(), SessionError> {
+        self.write_within(what, bytes, self.options.write_deadline)
+            .await
+    }
+
+    async fn write_within(
+        &mut self,
+        what: &str,
+        bytes: &[u8],
+        within: Duration,
+    ) -> Result<(), SessionError> {
+        let mut after_cut = Vec::new();
+        let bytes = if self.write_cut {
+            // Ends whatever half frame the last write left on the line.
+            after_cut.reserve(bytes.len() + 1);
+            after_cut.push(penlab_protocol::DELIMITER);
+            after_cut.extend_from_slice(bytes);
+            &after_cut[..]
+        } else {
+            bytes
+        };
         if let Some(capture) = self.capture.as_mut() {
             let at = self.started.elapsed().as_micros() as u64;
             capture
                 .record(at, Direction::HostToPen, bytes)
                 .map_err(SessionError::Capture)?;
         }
-        let written = async {
+        // Set until the write completes: a stall, or this future dropped
+        // part way, leaves it set.
+        self.write_cut = true;
+        let written = tokio::time::timeout(within, async {
             self.link.write_all(bytes).await?;
             self.link.flush().await
-        };
-        if written.await.is_err() {
-            self.closed = true;
-            return Err(SessionError::Disconnected);
+        })
+        .await;
+        match written {
+            Ok(Ok(())) => {
+                self.write_cut = false;
+                self.last_sent = Instant::now();
+                Ok(())
+            }
+            Ok(Err(_)) => {
+                self.closed = true;
+                Err(SessionError::Disconnected)
+            }
+            Err(_) => Err(SessionError::Stalled {
+                what: what.to_owned(),
+                after: within,
+            }),
         }
-        self.last_sent = Instant::now();
-        Ok(())
     }
+}
+
+/// `Stop` (or the type code of a command the protocol does not know).
+fn command_name(code: u8) -> String {
+    MessageType::from_code(code)
+        .map_or_else(|| format!("type {code:#04x}"), |t| t.name().to_owned())
 }
 
 fn encode(seq: u16, message: Message) -> Vec<u8> {
