@@ -18,7 +18,14 @@
 -- Install: see tools/wireshark/README.md. Works with Lua 5.2 (Wireshark
 -- 3.x, 4.0, 4.2) and 5.4 (4.4 and later).
 
-local bit = bit32 or bit -- luacheck: ignore (5.2 has bit32; Wireshark ships `bit`)
+-- Lua 5.2 has bit32; Wireshark bundles LuaBitOp as `bit`; Lua 5.4 has
+-- operators of its own (compiled only there, through load).
+local bit = bit32 or bit or load([[return {
+    band = function(a, b) return a & b end,
+    bxor = function(a, b) return a ~ b end,
+    rshift = function(a, n) return (a & 0xFFFFFFFF) >> n end,
+    lshift = function(a, n) return (a << n) & 0xFFFFFFFF end,
+}]])()
 
 local penlab = Proto("penlab", "penlab pen protocol")
 
@@ -110,14 +117,16 @@ local MESSAGES = {
 
 -- Units, from the field name's suffix (PROTOCOL.md §4).
 local UNITS = {
-    _um = " µm", _chz = " cHz", _ma = " mA", _mn = " mN", _mv = " mV", _ms = " ms",
-    _us = " µs", _10us = " ×10 µs", _dc = " ×0.1 °C", _pct = " %", _q15 = " /32767",
+    _um = " (µm)", _chz = " (cHz)", _ma = " (mA)", _mn = " (mN)", _mv = " (mV)",
+    _ms = " (ms)", _us = " (µs)", _10us = " (×10 µs)", _dc = " (×0.1 °C)", _pct = " (%)",
+    _q15 = " (×1/32767)",
 }
 local function unit(name)
+    local best = ""
     for suffix, text in pairs(UNITS) do
-        if name:sub(-#suffix) == suffix then return text end
+        if name:sub(-#suffix) == suffix and #suffix > #best then best = suffix end
     end
-    return ""
+    return UNITS[best] or ""
 end
 
 -- Fields ----------------------------------------------------------------
@@ -140,8 +149,8 @@ local f = {
     text_length = ProtoField.uint8("penlab.text_length", "Text length", base.DEC),
     strike_count = ProtoField.uint8("penlab.strike_batch.count", "Strikes", base.DEC),
     strike = ProtoField.none("penlab.strike", "Strike"),
-    strike_offset = ProtoField.uint16("penlab.strike.offset_10us", "offset_10us", base.DEC),
-    strike_depth = ProtoField.uint16("penlab.strike.depth_um", "depth_um", base.DEC),
+    strike_offset = ProtoField.uint16("penlab.strike.offset_10us", "offset_10us (×10 µs)", base.DEC),
+    strike_depth = ProtoField.uint16("penlab.strike.depth_um", "depth_um (µm)", base.DEC),
     strike_number = ProtoField.uint32("penlab.strike.number", "Stroke number", base.DEC),
     strike_time = ProtoField.uint32("penlab.strike.time_us", "Stroke time (pen uptime, µs)", base.DEC),
     feature_pose = ProtoField.bool("penlab.capabilities.features.pose", "Pose tracker", 8, nil, 0x01),
