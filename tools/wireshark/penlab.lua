@@ -194,7 +194,7 @@ for _, m in pairs(MESSAGES) do
             local make = kind == "i32x3" and ProtoField.int32 or ProtoField.int16
             for _, axis in ipairs(extra) do
                 local sub = abbr .. "." .. axis
-                mf[sub] = make(sub, name .. "." .. axis, base.DEC)
+                mf[sub] = make(sub, name .. "." .. axis .. unit(name), base.DEC)
             end
         end
     end
@@ -331,7 +331,7 @@ end
 local function le(bytes, at, n, signed)
     local v = 0
     for k = n - 1, 0, -1 do v = v * 256 + bytes[at + k] end
-    if signed and v >= 2 ^ (8 * n - 1) then v = v - 2 ^ (8 * n) end
+    if signed and v >= 2 ^ (8 * n - 1) then v = math.floor(v - 2 ^ (8 * n)) end -- an integer in 5.4
     return v
 end
 
