@@ -36,7 +36,10 @@ fn the_shipped_suite_passes_on_a_mock_and_reports() {
         xml.contains(r#"<testsuite name="accuracy""#) && xml.contains(r#"failures="0""#),
         "{xml}"
     );
-    assert!(xml.contains(r#"<property name="requirement" value="21 CFR 878.4430(b)(2)(i)"/>"#));
+    assert!(xml.contains(
+        r#"<property name="depth-accuracy[depth=200].requirement" value="21 CFR 878.4430(b)(2)(i)"/>"#
+    ));
+    assert!(xml.contains("<system-out>requirement: 21 CFR 878.4430(b)(2)(i)\n"));
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(record["device"]["model"], "penlab-mock-16");

@@ -1,5 +1,15 @@
 //! JUnit XML (`quick-junit`): a suite per scenario file, a case per test,
 //! requirement IDs, tags and measurements as properties.
+//!
+//! The file is valid against the Jenkins/Surefire schema `junit-10.xsd`
+//! (harness/tests/schema/), which most consumers follow. That schema has no
+//! `<properties>` in a `<testcase>` and no `skipped` on `<testsuites>`, so
+//! [`fit_schema`] moves each case's properties, whoever added them, to
+//! where consumers show them: the head of the case's `<system-out>` (one
+//! `name: value` line each; Jenkins, GitLab and Azure show it with the
+//! case, as they show nextest's output) and its suite's `<properties>`,
+//! named `CASE.NAME` (for tools that read the XML); [`to_xml`] leaves the
+//! root's `skipped` count out (each suite still has its own).
 
 use std::path::Path;
 
@@ -28,6 +38,7 @@ impl RunReport {
             suite.add_test_case(junit_case(test));
         }
         report.add_test_suites(suites.into_values());
+        fit_schema(&mut report);
         report
     }
 }
@@ -45,15 +56,55 @@ pub fn bench_junit(reports: &[RunReport]) -> Report {
         }
         merged.add_test_suites(junit.test_suites);
     }
+    fit_schema(&mut merged);
     merged
 }
 
 /// Writes [`bench_junit`] to `path`.
 pub fn write(path: &Path, reports: &[RunReport]) -> std::io::Result<()> {
-    let xml = bench_junit(reports)
-        .to_string()
-        .map_err(std::io::Error::other)?;
-    std::fs::write(path, xml)
+    std::fs::write(path, to_xml(&bench_junit(reports))?)
+}
+
+/// The report as XML valid against `junit-10.xsd`: as quick-junit writes
+/// it, without the `skipped` attribute of `<testsuites>`.
+pub fn to_xml(report: &Report) -> std::io::Result<String> {
+    let mut xml = report.to_string().map_err(std::io::Error::other)?;
+    if let Some(root) = xml.find("<testsuites")
+        && let Some(end) = xml[root..].find('>').map(|e| root + e)
+        && let Some(at) = xml[root..end].find(" skipped=\"").map(|a| root + a)
+        && let Some(close) = xml[at + 10..end].find('"').map(|c| at + 10 + c)
+    {
+        xml.replace_range(at..=close, "");
+    }
+    Ok(xml)
+}
+
+/// Moves every case's properties to the head of its `<system-out>` and to
+/// its suite's properties (see the module). Doing it twice changes nothing.
+pub fn fit_schema(report: &mut Report) {
+    for suite in &mut report.test_suites {
+        let mut moved = Vec::new();
+        for case in &mut suite.test_cases {
+            let properties = std::mem::take(&mut case.properties);
+            if properties.is_empty() {
+                continue;
+            }
+            let mut head = String::new();
+            for p in properties {
+                head.push_str(&format!("{}: {}\n", p.name.as_str(), p.value.as_str()));
+                moved.push(Property::new(
+                    format!("{}.{}", case.name.as_str(), p.name.as_str()),
+                    p.value.as_str(),
+                ));
+            }
+            let out = match case.system_out.take() {
+                Some(log) => format!("{head}\n{}", log.as_str()),
+                None => head,
+            };
+            case.set_system_out(out);
+        }
+        suite.add_properties(moved);
+    }
 }
 
 fn junit_case(test: &TestRecord) -> TestCase {

@@ -339,15 +339,25 @@ mod tests {
                 },
             ),
         ]);
-        let xml = r.to_junit().to_string().unwrap();
+        let xml = junit::to_xml(&r.to_junit()).unwrap();
         assert!(
             xml.contains(r#"<testsuite name="depth" tests="2""#),
+            "{xml}"
+        );
+        // junit-10.xsd: no skipped count on the root, no case properties;
+        // they head the case's output instead, and go to its suite.
+        assert!(
+            xml.contains(r#"<testsuites name="penlab" tests="2" failures="1""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<system-out>requirement: REQ-DEPTH-2\ntag: accuracy\n"),
             "{xml}"
         );
         assert!(xml.contains(r#"failures="1""#), "{xml}");
         assert!(xml.contains(r#"<failure message="depth 1250 µm reported as 1500 µm: off by one step" type="conformance""#), "{xml}");
         assert!(
-            xml.contains(r#"<property name="requirement" value="REQ-DEPTH-2"/>"#),
+            xml.contains(r#"<property name="steps.requirement" value="REQ-DEPTH-2"/>"#),
             "{xml}"
         );
         assert!(
@@ -355,6 +365,9 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("measurement.depth_settled"), "{xml}");
+        let mut again = r.to_junit();
+        junit::fit_schema(&mut again);
+        assert_eq!(again, r.to_junit(), "fitting twice changes nothing");
         assert!(xml.contains("send SetDepth(1000)"), "{xml}");
     }
 }
