@@ -54,7 +54,7 @@ pub struct StoredRun {
 
 const SUMMARY_COLUMNS: &str = "r.id, r.started_unix_ms, r.tool, r.target, r.partition, r.operator,
      d.model, d.firmware, d.serial, d.protocol,
-     r.passed, r.failed, r.skipped, r.errors, r.exit_code, r.recorded_unix_ms";
+     r.passed, r.failed, r.skipped, r.errors, r.exit_code, r.recorded_unix_ms, r.marginal";
 
 fn summary(row: &Row<'_>) -> rusqlite::Result<(RunSummary, u64)> {
     let model: Option<String> = row.get(6)?;
@@ -78,6 +78,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<(RunSummary, u64)> {
             device,
             counts: Counts {
                 passed: row.get(10)?,
+                marginal: row.get(16)?,
                 failed: row.get(11)?,
                 skipped: row.get(12)?,
                 errors: row.get(13)?,

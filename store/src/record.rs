@@ -26,6 +26,9 @@ pub struct Device {
 pub struct Counts {
     /// Passed.
     pub passed: u32,
+    /// Passed with a measurement in its limit's marginal band (counted in
+    /// `passed` too).
+    pub marginal: u32,
     /// Failed.
     pub failed: u32,
     /// Skipped.

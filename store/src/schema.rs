@@ -91,9 +91,10 @@ CREATE INDEX measurements_by_test ON measurements (test_row);
     },
     Migration {
         version: 2,
-        summary: "the operator of a run and the SHA-256 of its scenario files",
+        summary: "a run's operator and count of marginal tests, and the SHA-256 of its scenario files",
         sql: r#"
 ALTER TABLE runs ADD COLUMN operator TEXT;
+ALTER TABLE runs ADD COLUMN marginal INTEGER NOT NULL DEFAULT 0;
 CREATE TABLE scenario_files (
     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
     path TEXT NOT NULL,

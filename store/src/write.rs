@@ -11,8 +11,8 @@ pub(crate) fn insert_run(tx: &Transaction<'_>, run: &RunRecord) -> Result<i64, S
     let device_id = run.device.as_ref().map(|d| device_id(tx, d)).transpose()?;
     tx.execute(
         "INSERT INTO runs (started_unix_ms, recorded_unix_ms, tool, target, partition, operator,
-                           device_id, passed, failed, skipped, errors, exit_code)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                           device_id, passed, marginal, failed, skipped, errors, exit_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
         params![
             run.started_unix_ms as i64,
             unix_ms_now() as i64,
@@ -22,6 +22,7 @@ pub(crate) fn insert_run(tx: &Transaction<'_>, run: &RunRecord) -> Result<i64, S
             run.operator,
             device_id,
             run.counts.passed,
+            run.counts.marginal,
             run.counts.failed,
             run.counts.skipped,
             run.counts.errors,
