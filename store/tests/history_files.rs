@@ -304,3 +304,23 @@ fn a_damaged_history_is_refused_and_left_as_it_is() {
     assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
     assert!(err.to_string().contains("damaged"), "{err}");
 }
+
+#[test]
+fn several_processes_can_make_and_fill_one_history_at_once() {
+    let dir = scratch("concurrent");
+    let path = dir.join("history.sqlite");
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                // Each its own connection, as separate `penlab test`s are.
+                let mut store = Store::open(&path).unwrap();
+                for _ in 0..10 {
+                    store.record(&run("1.4.2", 1010.0, "passed")).unwrap();
+                }
+            });
+        }
+    });
+    let store = Store::open(&path).unwrap();
+    assert_eq!(store.schema_version().unwrap(), CURRENT_VERSION);
+    assert_eq!(store.runs(&RunFilter::default()).unwrap().len(), 40);
+}
