@@ -53,6 +53,15 @@ pub enum StoreError {
         /// Why.
         source: std::io::Error,
     },
+    /// The file could not be opened or migrated (no such directory, no
+    /// permission to write, the disk full).
+    #[error("{}: {source}", path.display())]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// What SQLite said.
+        source: rusqlite::Error,
+    },
     /// No run has this id.
     #[error("no run {0} in the history (`penlab history` lists them)")]
     UnknownRun(i64),
@@ -70,6 +79,22 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// `err` from opening `path`: damage as [`StoreError::Corrupt`], the
+    /// rest as [`StoreError::Open`], both naming the file.
+    pub(crate) fn opening(path: &std::path::Path, err: rusqlite::Error) -> StoreError {
+        if StoreError::is_damage(&err) {
+            StoreError::Corrupt {
+                path: path.to_owned(),
+                detail: err.to_string(),
+            }
+        } else {
+            StoreError::Open {
+                path: path.to_owned(),
+                source: err,
+            }
+        }
+    }
+
     /// Whether SQLite says the file is damaged or not a database.
     pub(crate) fn is_damage(err: &rusqlite::Error) -> bool {
         matches!(

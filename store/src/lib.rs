@@ -52,16 +52,7 @@ impl Store {
     /// SQLite database, a damaged one, or one from a newer penlab.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         open::inspect(path)?;
-        let damaged = |e: rusqlite::Error| {
-            if StoreError::is_damage(&e) {
-                StoreError::Corrupt {
-                    path: path.to_owned(),
-                    detail: e.to_string(),
-                }
-            } else {
-                e.into()
-            }
-        };
+        let damaged = |e| StoreError::opening(path, e);
         let mut conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -74,7 +65,10 @@ impl Store {
             .map_err(damaged)?;
         conn.pragma_update(None, "foreign_keys", true)
             .map_err(damaged)?;
-        schema::migrate(&mut conn)?;
+        schema::migrate(&mut conn).map_err(|e| match e {
+            StoreError::Sqlite(e) => StoreError::opening(path, e),
+            other => other,
+        })?;
         Ok(Store {
             conn,
             path: path.to_owned(),

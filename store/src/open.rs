@@ -57,16 +57,7 @@ pub(crate) fn inspect(path: &Path) -> Result<Found, StoreError> {
             what: format!("{} bytes starting {shown:?}", meta.len()),
         });
     }
-    let damaged = |e: rusqlite::Error| {
-        if StoreError::is_damage(&e) {
-            StoreError::Corrupt {
-                path: path.to_owned(),
-                detail: e.to_string(),
-            }
-        } else {
-            e.into()
-        }
-    };
+    let damaged = |e| StoreError::opening(path, e);
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,

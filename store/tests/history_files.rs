@@ -324,3 +324,15 @@ fn several_processes_can_make_and_fill_one_history_at_once() {
     assert_eq!(store.schema_version().unwrap(), CURRENT_VERSION);
     assert_eq!(store.runs(&RunFilter::default()).unwrap().len(), 40);
 }
+
+#[test]
+fn a_history_that_cannot_be_made_names_the_file() {
+    let dir = scratch("no-dir");
+    let path = dir.join("missing-dir").join("history.sqlite");
+    let err = Store::open(&path).expect_err("no such directory");
+    assert!(matches!(err, StoreError::Open { .. }), "{err}");
+    assert!(
+        err.to_string().contains("missing-dir/history.sqlite"),
+        "{err}"
+    );
+}
