@@ -67,9 +67,9 @@ CREATE TABLE tests (
     requirements TEXT NOT NULL,
     verdict TEXT NOT NULL,
     message TEXT,
-    duration_ms REAL NOT NULL,
-    UNIQUE (run_id, suite, test_id)
+    duration_ms REAL NOT NULL
 );
+CREATE INDEX tests_by_run ON tests (run_id, suite, test_id);
 CREATE TABLE measurements (
     id INTEGER PRIMARY KEY,
     test_row INTEGER NOT NULL REFERENCES tests (id) ON DELETE CASCADE,

@@ -121,7 +121,8 @@ CREATE INDEX runs_by_device ON runs (device_id, started_unix_ms);
 CREATE TABLE tests (id INTEGER PRIMARY KEY,
     run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE, position INTEGER NOT NULL,
     suite TEXT NOT NULL, test_id TEXT NOT NULL, title TEXT NOT NULL, requirements TEXT NOT NULL,
-    verdict TEXT NOT NULL, message TEXT, duration_ms REAL NOT NULL, UNIQUE (run_id, suite, test_id));
+    verdict TEXT NOT NULL, message TEXT, duration_ms REAL NOT NULL);
+CREATE INDEX tests_by_run ON tests (run_id, suite, test_id);
 CREATE TABLE measurements (id INTEGER PRIMARY KEY,
     test_row INTEGER NOT NULL REFERENCES tests (id) ON DELETE CASCADE, position INTEGER NOT NULL,
     name TEXT NOT NULL, value REAL, unit TEXT NOT NULL, nominal REAL, abs_tol REAL, rel_tol REAL,
