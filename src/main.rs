@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod decode_cmd;
+mod history_cmd;
+mod history_record;
 mod mock_cmd;
 mod monitor_cmd;
 mod ports_cmd;
@@ -28,6 +30,9 @@ enum Command {
     /// Decode protocol bytes (hex on the command line, or a raw capture file)
     /// into frames and messages, one per line.
     Decode(decode_cmd::DecodeArgs),
+    /// The runs recorded by `penlab test --db`, by device serial and
+    /// firmware; `history diff A B` shows what changed between two.
+    History(history_cmd::HistoryArgs),
     /// Run a mock pen that speaks the protocol
     Mock(mock_cmd::MockArgs),
     /// Watch a pen's serial port: every frame it sends, decoded, as it
@@ -70,6 +75,7 @@ fn main() -> ExitCode {
         .init();
     let result = match cli.command {
         Command::Decode(args) => decode_cmd::run(args),
+        Command::History(args) => history_cmd::run(args),
         Command::Mock(args) => mock_cmd::run(args),
         Command::Monitor(args) => monitor_cmd::run(args),
         Command::Ports(args) => ports_cmd::run(args),

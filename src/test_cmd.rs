@@ -16,6 +16,7 @@ use penlab_harness::scenario::{load_suites_with, shipped_suite_dir};
 use penlab_harness::steps::{FaultInjection, StepSet};
 use penlab_host::transport::Transport;
 
+use crate::history_record::Recorder;
 use crate::signals;
 
 /// Arguments of `penlab test`.
@@ -53,6 +54,10 @@ pub struct TestArgs {
     /// Write the JSON record (device, measurements, traceability) here.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// Record the run in this history database (SQLite, made if absent;
+    /// see `penlab history`). Nothing is recorded without it.
+    #[arg(long, value_name = "FILE", env = "PENLAB_DB")]
+    db: Option<PathBuf>,
     /// Write a capture of every test's bytes into this directory.
     #[arg(long, value_name = "DIR")]
     capture: Option<PathBuf>,
@@ -77,6 +82,12 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     };
     let suites = load_suites_with(&paths, StepSet::with_fault_injection(faults))?;
     let targets = targets(&args)?;
+    // Opened first: a file that is not a history is refused before a run.
+    let mut history = args
+        .db
+        .as_deref()
+        .map(|path| Recorder::open(path, &suites))
+        .transpose()?;
     let interrupt = signals::listen()?;
     let options = BenchOptions {
         capture_dir: args.capture,
@@ -87,6 +98,9 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         interrupt: Some(interrupt),
     };
     let end = bench::run(&suites, &targets, &options)?;
+    if let Some(history) = &mut history {
+        history.record(&end.reports)?;
+    }
     Ok(ExitCode::from(end.exit_code))
 }
 
