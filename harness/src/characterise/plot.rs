@@ -127,8 +127,9 @@ fn draw<DB: DrawingBackend>(
         .points
         .iter()
         .flat_map(|p| [p.1.abs(), p.2.map_or(0.0, f64::abs)])
-        .fold(fig.limit, f64::max);
-    let y = (worst * 1.25).max(1e-3);
+        .fold(0.0, f64::max);
+    // Room above the limit for the legend, and for every point.
+    let y = (worst * 1.15).max(fig.limit * 1.6).max(1e-3);
     let mut chart = ChartBuilder::on(root)
         .caption(&fig.title, font(22))
         .margin(16)
@@ -203,6 +204,7 @@ fn draw<DB: DrawingBackend>(
         .map_err(|e| err(&e))?;
     chart
         .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
         .label_font(font(13))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
