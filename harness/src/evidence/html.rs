@@ -344,7 +344,7 @@ fn characterisation_section(h: &mut String, c: &Characterisation) {
 fn anomalies_section(h: &mut String, anomalies: &[Anomaly]) {
     let _ = writeln!(h, "<h2>Anomalies</h2>");
     if anomalies.is_empty() {
-        h.push_str("<p id=\"no-anomalies\">None: every test passed cleanly.</p>\n");
+        h.push_str("<p id=\"no-anomalies\">None: nothing failed, was marginal, could not be carried out or was skipped.</p>\n");
         return;
     }
     h.push_str("<table class=\"anomalies\"><tr><th>Kind</th><th>Where</th><th>What</th></tr>\n");
