@@ -433,3 +433,77 @@ fn the_report_renders_in_headless_chromium() {
         "{rows} table rows: every test and scenario file"
     );
 }
+
+#[test]
+fn a_marginal_measurement_shows_live_in_junit_json_and_the_bundle() {
+    let dir = scratch("evidence-marginal");
+    let scenario = dir.join("tight.toml");
+    // The mock lands within a few µm of the set depth, never exactly on
+    // it: inside ±50 µm, outside a ±0.01 µm band.
+    std::fs::write(
+        &scenario,
+        r#"[suite]
+title = "A tight marginal band"
+
+[[test]]
+id = "depth-near-limit"
+title = "Depth within 50 µm, marginal beyond 0.01 µm"
+requirements = ["PENLAB-ACC-DEPTH"]
+steps = [
+  { send = { set_depth = { depth_um = "${depth_mid}" } } },
+  { send = "start" },
+  { wait_ms = 800 },
+  { measure = "strike_depth_um", name = "depth", over_ms = 1000, limit = { nominal = "${depth_mid}", abs = 50, marginal_abs = 0.01 } },
+]
+"#,
+    )
+    .unwrap();
+    let bundle_dir = dir.join("bundle");
+    let (code, out, err) = penlab(&[
+        "test",
+        "--mock",
+        "dermapen4-like",
+        scenario.to_str().unwrap(),
+        "--evidence",
+        bundle_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "a marginal test is a pass: {out}{err}");
+    assert!(
+        out.contains("MARGINAL tight::depth-near-limit (") && out.contains(": MARGINAL"),
+        "{out}"
+    );
+    assert!(out.contains("1 passed (1 marginal), 0 failed"), "{out}");
+    let xml = std::fs::read_to_string(bundle_dir.join("junit.xml")).unwrap();
+    assert!(xml.contains(r#"failures="0""#), "{xml}");
+    assert!(xml.contains("MARGINAL: depth = "), "{xml}");
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle_dir.join("record.json")).unwrap())
+            .unwrap();
+    assert_eq!(record["tests"][0]["measurements"][0]["verdict"], "marginal");
+    assert_eq!(record["totals"]["marginal"], 1);
+    let evidence: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(bundle_dir.join("evidence.json")).unwrap())
+            .unwrap();
+    assert_eq!(evidence["verdict"], "marginal");
+    assert_eq!(evidence["anomalies"][0]["kind"], "MARGINAL");
+    assert_eq!(evidence["anomalies"][0]["place"], "tight::depth-near-limit");
+    // A band wider than its limit is a mistake in the file.
+    std::fs::write(
+        &scenario,
+        std::fs::read_to_string(&scenario)
+            .unwrap()
+            .replace("marginal_abs = 0.01", "marginal_abs = 80"),
+    )
+    .unwrap();
+    let (code, _, err) = penlab(&[
+        "test",
+        "--mock",
+        "dermapen4-like",
+        scenario.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("`marginal_abs` (80) must lie between 0 and `abs` (50)"),
+        "{err}"
+    );
+}
