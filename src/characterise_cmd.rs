@@ -3,7 +3,7 @@
 //! ([`penlab_harness::characterise::run`]); this reads the arguments and
 //! writes the outputs (and the evidence bundle, when asked).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -12,9 +12,9 @@ use clap::Args;
 use penlab_firmware_mock::bugs::{BugSet, PlantedBug};
 use penlab_firmware_mock::profile::Profile;
 use penlab_harness::characterise::stats::StudyLimits;
-use penlab_harness::characterise::{self, StudyPlan, reference};
+use penlab_harness::characterise::{self, Characterisation, StudyPlan, reference};
 use penlab_harness::evidence;
-use penlab_harness::runner::Target;
+use penlab_harness::runner::{Interrupt, Target};
 use penlab_host::transport::Transport;
 
 use crate::evidence_args::EvidenceArgs;
@@ -118,23 +118,10 @@ pub fn run(args: CharacteriseArgs) -> anyhow::Result<ExitCode> {
         .in_bundle(evidence::CHARACTERISATION)
         .or_else(|| args.out.clone())
         .unwrap_or_else(|| PathBuf::from("characterisation"));
-    let capture = ev.in_bundle(evidence::CAPTURES);
-    if let Some(dir) = &capture {
-        std::fs::create_dir_all(dir)?;
-    }
-    let capture_file = capture.map(|d| d.join("characterise.capture"));
     let interrupt = signals::listen()?;
     let started = std::time::SystemTime::now();
-    let study = characterise::run(
-        &target,
-        &plan,
-        &readings,
-        &interrupt,
-        capture_file.as_deref(),
-    )?;
-    study
-        .write(&out)
-        .with_context(|| format!("writing {}", out.display()))?;
+    let bundle = ev.evidence.as_deref();
+    let study = study_into(&out, bundle, &target, &plan, &readings, &interrupt)?;
     for p in &study.points {
         println!(
             "{:<8} {}: {} strokes, depth {}, rate {}",
@@ -178,6 +165,54 @@ pub fn run(args: CharacteriseArgs) -> anyhow::Result<ExitCode> {
         None => study.exit_code(),
     };
     Ok(ExitCode::from(code))
+}
+
+/// Runs the study and writes its outputs into `out`; with a `bundle`, the
+/// session's capture goes into its captures.
+fn study_into(
+    out: &Path,
+    bundle: Option<&Path>,
+    target: &Target,
+    plan: &StudyPlan,
+    readings: &[reference::Reading],
+    interrupt: &Interrupt,
+) -> anyhow::Result<Characterisation> {
+    let capture = match bundle {
+        Some(dir) => {
+            let captures = dir.join(evidence::CAPTURES);
+            std::fs::create_dir_all(&captures)?;
+            Some(captures.join("characterise.capture"))
+        }
+        None => None,
+    };
+    let study = characterise::run(target, plan, readings, interrupt, capture.as_deref())?;
+    study
+        .write(out)
+        .with_context(|| format!("writing {}", out.display()))?;
+    Ok(study)
+}
+
+/// `penlab test --characterise`: the study with its defaults, on the pen
+/// the suite ran on, into the suite's evidence bundle.
+pub fn into_bundle(
+    bundle: &Path,
+    target: &Target,
+    interrupt: &Interrupt,
+) -> anyhow::Result<Characterisation> {
+    let out = bundle.join(evidence::CHARACTERISATION);
+    let study = study_into(
+        &out,
+        Some(bundle),
+        target,
+        &StudyPlan::default(),
+        &[],
+        interrupt,
+    )?;
+    println!("{}", study.summary());
+    if let Some(e) = &study.error {
+        eprintln!("error: the study did not finish: {e}");
+    }
+    Ok(study)
 }
 
 fn target(args: &CharacteriseArgs) -> anyhow::Result<Target> {

@@ -66,6 +66,10 @@ pub struct TestArgs {
     tag: Vec<String>,
     #[command(flatten)]
     evidence: EvidenceArgs,
+    /// With --evidence and one pen: after the suite, run the accuracy study
+    /// (`penlab characterise` with its defaults) into the same bundle.
+    #[arg(long, requires = "evidence")]
+    characterise: bool,
 }
 
 /// Runs the suites; exit code 0 all passed, 1 a test failed, 2 a test could
@@ -91,13 +95,25 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         tags: args.tag.clone(),
         junit: ev.output(&args.junit, evidence::JUNIT),
         json: ev.output(&args.json, evidence::RECORD),
-        interrupt: Some(interrupt),
+        interrupt: Some(interrupt.clone()),
     };
-    let end = bench::run(&suites, &targets, &options)?;
+    if args.characterise && targets.len() != 1 {
+        bail!("--characterise studies one pen: give one --port, --tcp or --mock");
+    }
+    let mut end = bench::run(&suites, &targets, &options)?;
     if let Some(dir) = &ev.evidence {
+        let study = if args.characterise && interrupt.signal().is_none() {
+            let pen = &targets[0];
+            Some(crate::characterise_cmd::into_bundle(dir, pen, &interrupt)?)
+        } else {
+            None
+        };
+        if let Some(s) = &study {
+            end.exit_code = end.exit_code.max(s.exit_code());
+        }
         let scenarios: Vec<&std::path::Path> = suites.iter().map(|s| s.path.as_path()).collect();
         let provenance = ev.provenance(started, settings(&args), &scenarios)?;
-        evidence::write(dir, &provenance, &end.reports, None)?;
+        evidence::write(dir, &provenance, &end.reports, study.as_ref())?;
         ev.copy_out(&args.junit, evidence::JUNIT)?;
         ev.copy_out(&args.json, evidence::RECORD)?;
         ev.copy_out(&args.capture, evidence::CAPTURES)?;
