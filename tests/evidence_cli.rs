@@ -167,8 +167,15 @@ fn two_runs_with_one_seed_give_one_bundle_timestamps_aside() {
     assert_eq!(evidence["operator"], "QA tester");
     // Nothing fails; a study point near its limit may be marginal.
     let anomalies = evidence["anomalies"].as_array().unwrap();
-    assert!(anomalies.iter().all(|a| a["kind"] == "MARGINAL"), "{anomalies:?}");
-    let expected = if anomalies.is_empty() { "pass" } else { "marginal" };
+    assert!(
+        anomalies.iter().all(|a| a["kind"] == "MARGINAL"),
+        "{anomalies:?}"
+    );
+    let expected = if anomalies.is_empty() {
+        "pass"
+    } else {
+        "marginal"
+    };
     assert_eq!(evidence["verdict"], expected);
     assert_eq!(evidence["scenarios"].as_array().unwrap().len(), 7);
     let accuracy = std::fs::read(format!(
