@@ -31,7 +31,7 @@ table{border-collapse:collapse;width:100%;margin:.5em 0;font-size:.92em}th,td{bo
 th{background:#f6f8fa}td.num{text-align:right;font-variant-numeric:tabular-nums}code,.hash{font-family:ui-monospace,monospace;font-size:.9em}\
 .hash{word-break:break-all}.badge{display:inline-block;padding:0 .5em;border-radius:.6em;font-weight:600;font-size:.85em}\
 .PASS{background:#dafbe1;color:#116329}.MARGINAL{background:#fff1cc;color:#7d4e00}.FAIL,.ERROR{background:#ffebe9;color:#a40e26}\
-.SKIP,.UNTESTED{background:#eaeef2;color:#57606a}ul.m{margin:0;padding-left:1.1em}figure{margin:1em 0}figure img{max-width:100%;border:1px solid #d0d7de}";
+.SKIP,.UNTESTED{background:#eaeef2;color:#57606a}ul.m{margin:0;padding-left:1.1em}figure{margin:1em 0}figure img{max-width:100%;border:1px solid #d0d7de}.why{color:#a40e26}";
 
 fn badge(label: &str) -> String {
     format!(r#"<span class="badge {label}">{label}</span>"#)
@@ -183,9 +183,17 @@ fn results_section(h: &mut String, r: &RunReport, named: bool) {
             }
             m.push_str("</ul>");
         }
+        let why = match &test.outcome {
+            Outcome::Passed => String::new(),
+            Outcome::Failed { message }
+            | Outcome::Error { message }
+            | Outcome::Skipped { reason: message } => {
+                format!("<br><small class=\"why\">{}</small>", esc(message))
+            }
+        };
         let _ = writeln!(
             h,
-            "<tr><td>{}</td><td><code>{}::{}</code><br>{}</td><td>{}</td><td>{m}</td><td class=\"num\">{:.0}</td></tr>",
+            "<tr><td>{}</td><td><code>{}::{}</code><br>{}{why}</td><td>{}</td><td>{m}</td><td class=\"num\">{:.0}</td></tr>",
             badge(test_label(test)),
             esc(&test.suite),
             esc(&test.id),

@@ -193,3 +193,134 @@ pub fn write(
     std::fs::write(dir.join(REPORT), html::render(&bundle))?;
     manifest::write(dir)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::measure::{Limit, Measurement};
+    use crate::report::{DeviceInfo, TestRecord};
+
+    fn test(id: &str, outcome: Outcome, value: f64) -> TestRecord {
+        TestRecord {
+            suite: "accuracy".into(),
+            id: id.into(),
+            title: format!("{id} <checked>"),
+            requirements: vec!["R-CMD-2".into(), "PENLAB-ACC-DEPTH".into()],
+            tags: Vec::new(),
+            outcome,
+            measurements: vec![Measurement::new(
+                "depth",
+                value,
+                "um",
+                Limit::abs(1_000.0, 50.0).with_marginal_abs(35.0),
+            )],
+            duration: Duration::from_millis(1_800),
+            log: Vec::new(),
+        }
+    }
+
+    fn provenance() -> Provenance {
+        Provenance {
+            tool: "penlab 0.1.0".into(),
+            git_hash: "unknown".into(),
+            host: "bench-1".into(),
+            os: "linux".into(),
+            operator: "A & B".into(),
+            started: "2026-12-03T13:00:00Z".into(),
+            ended: "2026-12-03T13:01:00Z".into(),
+            settings: vec![("Seed".into(), "1".into())],
+            scenarios: vec![FileHash {
+                path: "accuracy.toml".into(),
+                sha256: "ab".repeat(32),
+            }],
+        }
+    }
+
+    fn report() -> RunReport {
+        RunReport {
+            tool: "penlab 0.1.0".into(),
+            target: "mock:dermapen4-like".into(),
+            device: Some(DeviceInfo {
+                model: "penlab-mock-16".into(),
+                firmware: "4.0.7".into(),
+                serial: "PL16-004017".into(),
+                protocol: "1.0".into(),
+            }),
+            started_unix_ms: 0,
+            partition: None,
+            tests: vec![
+                test("clean", Outcome::Passed, 1_010.0),
+                test("near", Outcome::Passed, 1_040.0),
+                test(
+                    "off",
+                    Outcome::Failed {
+                        message: "depth = 1060 um: FAIL".into(),
+                    },
+                    1_060.0,
+                ),
+                test(
+                    "cartridge",
+                    Outcome::Skipped {
+                        reason: "needs the mock's environment channel".into(),
+                    },
+                    1_000.0,
+                ),
+            ],
+        }
+    }
+
+    #[test]
+    fn every_fail_marginal_error_and_skip_is_an_anomaly() {
+        let (p, r) = (provenance(), [report()]);
+        let b = Bundle {
+            provenance: &p,
+            reports: &r,
+            characterisation: None,
+            files: &[],
+        };
+        let anomalies = b.anomalies();
+        let kinds: Vec<(&str, &str)> = anomalies
+            .iter()
+            .map(|a| (a.kind, a.place.as_str()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                ("MARGINAL", "accuracy::near"),
+                ("FAIL", "accuracy::off"),
+                ("SKIP", "accuracy::cartridge")
+            ]
+        );
+        assert_eq!(b.verdict(), Verdict::Fail);
+        let html = html::render(&b);
+        assert!(html.contains("A &amp; B"), "escaped operator");
+        assert!(html.contains("near &lt;checked&gt;"), "escaped title");
+        assert!(html.contains("needs the mock&#39;s environment channel"));
+        assert!(html.contains("PL16-004017"));
+        assert!(html.contains(&"ab".repeat(32)));
+        // R-CMD-2 is in REQUIREMENTS.md: its summary shows, and the other
+        // 103 are listed as not named by any test.
+        assert!(html.contains("Accept a depth only on the declared grid"));
+        assert!(html.contains("103 of the 104 requirements"));
+        assert!(!html.contains("id=\"no-anomalies\""));
+    }
+
+    #[test]
+    fn a_clean_run_has_no_anomalies() {
+        let p = provenance();
+        let mut r = report();
+        r.tests.truncate(1);
+        let r = [r];
+        let b = Bundle {
+            provenance: &p,
+            reports: &r,
+            characterisation: None,
+            files: &[],
+        };
+        assert!(b.anomalies().is_empty());
+        assert_eq!(b.verdict(), Verdict::Pass);
+        assert!(html::render(&b).contains("id=\"no-anomalies\""));
+    }
+}
