@@ -65,11 +65,19 @@ pub fn grid(
                 if f64::from(nearest) == chz {
                     Ok(nearest)
                 } else {
+                    let hz_of = |chz: u16| f64::from(chz) / 100.0;
+                    let settings = if limits.rate_step_chz == 0 {
+                        format!("its rate is fixed at {} Hz", hz_of(limits.rate_min_chz))
+                    } else {
+                        format!(
+                            "{}..={} Hz in steps of {} Hz",
+                            hz_of(limits.rate_min_chz),
+                            hz_of(limits.rate_max_chz),
+                            hz_of(limits.rate_step_chz)
+                        )
+                    };
                     Err(format!(
-                        "rate {hz} Hz is not a setting of this pen ({}..={} Hz in steps of {} Hz)",
-                        f64::from(limits.rate_min_chz) / 100.0,
-                        f64::from(limits.rate_max_chz) / 100.0,
-                        f64::from(limits.rate_step_chz) / 100.0
+                        "rate {hz} Hz is not a setting of this pen ({settings})"
                     ))
                 }
             })
@@ -152,6 +160,8 @@ mod tests {
 
     #[test]
     fn a_fixed_rate_pen_has_one_rate() {
+        let e = grid(&limits(false), None, Some(&[90.0])).unwrap_err();
+        assert!(e.ends_with("(its rate is fixed at 117 Hz)"), "{e}");
         let points = grid(&limits(false), Some(&[500, 1_000]), None).unwrap();
         assert_eq!(
             points,
