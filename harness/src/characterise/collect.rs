@@ -189,7 +189,8 @@ async fn expect_ack(cx: &mut TestCtx, message: Message) -> Result<(), StepError>
 }
 
 /// The next `count` strokes the pen reports, or as many as come within
-/// `window`.
+/// `window`. The first batch is dropped: it may hold strokes struck while
+/// the needle was still settling.
 async fn gather(
     cx: &mut TestCtx,
     count: usize,
@@ -197,6 +198,7 @@ async fn gather(
 ) -> Result<Vec<Stroke>, StepError> {
     let deadline = Instant::now() + window;
     let mut strokes = Vec::with_capacity(count);
+    let mut first = true;
     while strokes.len() < count {
         let left = deadline.saturating_duration_since(Instant::now());
         let Some(event) = cx.session.recv(left).await.map_err(StepError::session)? else {
@@ -207,6 +209,9 @@ async fn gather(
             ..
         }) = &event.result
         {
+            if std::mem::take(&mut first) {
+                continue;
+            }
             strokes.extend(b.strikes.iter().map(|s| Stroke {
                 time_us: b.time_us.wrapping_add(u32::from(s.offset_10us) * 10),
                 depth_um: s.depth_um,
