@@ -10,12 +10,14 @@ use clap::Args;
 use penlab_firmware_mock::bugs::{BugSet, PlantedBug};
 use penlab_firmware_mock::profile::Profile;
 use penlab_harness::bench::{self, BenchOptions};
+use penlab_harness::evidence;
 use penlab_harness::partition::Partition;
 use penlab_harness::runner::Target;
 use penlab_harness::scenario::{load_suites_with, shipped_suite_dir};
 use penlab_harness::steps::{FaultInjection, StepSet};
 use penlab_host::transport::Transport;
 
+use crate::evidence_args::EvidenceArgs;
 use crate::history_record::Recorder;
 use crate::signals;
 
@@ -67,6 +69,12 @@ pub struct TestArgs {
     /// Run only tests with this tag (repeatable).
     #[arg(long)]
     tag: Vec<String>,
+    #[command(flatten)]
+    evidence: EvidenceArgs,
+    /// With --evidence and one pen: after the suite, run the accuracy study
+    /// (`penlab characterise` with its defaults) into the same bundle.
+    #[arg(long, requires = "evidence")]
+    characterise: bool,
 }
 
 /// Runs the suites; exit code 0 all passed, 1 a test failed, 2 a test could
@@ -89,19 +97,77 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         .map(|path| Recorder::open(path, &suites))
         .transpose()?;
     let interrupt = signals::listen()?;
+    let ev = &args.evidence;
+    ev.prepare()?;
+    let started = std::time::SystemTime::now();
     let options = BenchOptions {
-        capture_dir: args.capture,
+        capture_dir: ev.output(&args.capture, evidence::CAPTURES),
         partition: args.partition,
-        tags: args.tag,
-        junit: args.junit,
-        json: args.json,
-        interrupt: Some(interrupt),
+        tags: args.tag.clone(),
+        junit: ev.output(&args.junit, evidence::JUNIT),
+        json: ev.output(&args.json, evidence::RECORD),
+        interrupt: Some(interrupt.clone()),
     };
-    let end = bench::run(&suites, &targets, &options)?;
+    if args.characterise && targets.len() != 1 {
+        bail!("--characterise studies one pen: give one --port, --tcp or --mock");
+    }
+    let mut end = bench::run(&suites, &targets, &options)?;
     if let Some(history) = &mut history {
         history.record(&end.reports)?;
     }
+    if let Some(dir) = &ev.evidence {
+        let study = if args.characterise && interrupt.signal().is_none() {
+            let pen = &targets[0];
+            Some(crate::characterise_cmd::into_bundle(dir, pen, &interrupt)?)
+        } else {
+            None
+        };
+        if let Some(s) = &study {
+            end.exit_code = end.exit_code.max(s.exit_code());
+        }
+        let scenarios: Vec<&std::path::Path> = suites.iter().map(|s| s.path.as_path()).collect();
+        let provenance = ev.provenance(started, settings(&args), &scenarios)?;
+        evidence::write(dir, &provenance, &end.reports, study.as_ref())?;
+        ev.copy_out(&args.junit, evidence::JUNIT)?;
+        ev.copy_out(&args.json, evidence::RECORD)?;
+        ev.copy_out(&args.capture, evidence::CAPTURES)?;
+        println!("evidence: {}", dir.join(evidence::REPORT).display());
+    }
     Ok(ExitCode::from(end.exit_code))
+}
+
+/// What the run was told, for the evidence.
+fn settings(args: &TestArgs) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(m) = &args.mock {
+        out.push(("Mock profile".into(), m.clone()));
+        out.push(("Seed".into(), args.seed.to_string()));
+        out.push((
+            "Clock".into(),
+            if args.real_time {
+                "real time"
+            } else {
+                "virtual time"
+            }
+            .into(),
+        ));
+        for bug in &args.bug {
+            out.push(("Planted bug".into(), bug.name().into()));
+        }
+    }
+    for p in &args.port {
+        out.push(("Port".into(), format!("{p} at {} baud", args.baud)));
+    }
+    if let Some(t) = &args.tcp {
+        out.push(("TCP".into(), t.clone()));
+    }
+    if let Some(p) = &args.partition {
+        out.push(("Partition".into(), p.to_string()));
+    }
+    if !args.tag.is_empty() {
+        out.push(("Tags".into(), args.tag.join(", ")));
+    }
+    out
 }
 
 fn targets(args: &TestArgs) -> anyhow::Result<Vec<Target>> {

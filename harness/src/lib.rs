@@ -14,8 +14,14 @@
 //! * [`measure`]: measurements held to limits (`117 Hz ± 3 %`), compared
 //!   with `approx`.
 //! * [`partition`]: `hash:k/n` and `count:k/n` sharding across CI machines.
+//! * [`characterise`]: the accuracy study across the declared range, with
+//!   CSV, JSON and plots.
+//! * [`evidence`]: the evidence bundle: provenance, an HTML report, the
+//!   requirement matrix, anomalies and `SHA256SUMS`.
 
 pub mod bench;
+pub mod characterise;
+pub mod evidence;
 pub mod measure;
 pub mod partition;
 pub mod report;

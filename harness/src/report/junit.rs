@@ -141,8 +141,14 @@ fn junit_case(test: &TestRecord) -> TestCase {
             m.describe(),
         ));
     }
-    if !test.log.is_empty() {
-        case.set_system_out(test.log.join("\n"));
+    // A marginal test is a pass: JUnit has no such status, so it is said
+    // first in the test's output, where consumers show it.
+    let marginal = test
+        .marginal_measurements()
+        .map(|m| format!("MARGINAL: {}", m.describe()));
+    let out: Vec<String> = marginal.chain(test.log.iter().cloned()).collect();
+    if !out.is_empty() {
+        case.set_system_out(out.join("\n"));
     }
     case
 }

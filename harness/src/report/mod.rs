@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::measure::Measurement;
+use crate::measure::{Measurement, Verdict};
 
 /// The pen a run was against, from its `Identity`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,6 +98,21 @@ pub struct TestRecord {
     pub log: Vec<String>,
 }
 
+impl TestRecord {
+    /// The measurements that came out MARGINAL.
+    pub fn marginal_measurements(&self) -> impl Iterator<Item = &Measurement> {
+        self.measurements
+            .iter()
+            .filter(|m| m.verdict == Verdict::Marginal)
+    }
+
+    /// A passed test with a MARGINAL measurement: a pass, reported as
+    /// MARGINAL so that a pen near its limits is seen.
+    pub fn is_marginal(&self) -> bool {
+        self.outcome == Outcome::Passed && self.marginal_measurements().next().is_some()
+    }
+}
+
 /// A requirement's row of the traceability table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trace {
@@ -127,8 +142,10 @@ pub struct RunReport {
 /// Counts of outcomes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
-    /// Passed tests.
+    /// Passed tests (the marginal ones among them).
     pub passed: usize,
+    /// Passed tests with a MARGINAL measurement.
+    pub marginal: usize,
     /// Failed tests.
     pub failed: usize,
     /// Skipped tests.
@@ -143,7 +160,10 @@ impl RunReport {
         let mut t = Totals::default();
         for test in &self.tests {
             match test.outcome {
-                Outcome::Passed => t.passed += 1,
+                Outcome::Passed => {
+                    t.passed += 1;
+                    t.marginal += usize::from(test.is_marginal());
+                }
                 Outcome::Failed { .. } => t.failed += 1,
                 Outcome::Skipped { .. } => t.skipped += 1,
                 Outcome::Error { .. } => t.errors += 1,
@@ -226,11 +246,7 @@ mod tests {
                 "depth_settled",
                 1_012.0,
                 "um",
-                Limit::Tolerance {
-                    nominal: 1_000.0,
-                    abs: Some(50.0),
-                    rel: None,
-                },
+                Limit::abs(1_000.0, 50.0),
             )],
             duration: Duration::from_millis(350),
             log: vec!["send SetDepth(1000)".into(), "ack in 3 ms".into()],
@@ -369,5 +385,37 @@ mod tests {
         junit::fit_schema(&mut again);
         assert_eq!(again, r.to_junit(), "fitting twice changes nothing");
         assert!(xml.contains("send SetDepth(1000)"), "{xml}");
+    }
+
+    #[test]
+    fn a_marginal_measurement_is_a_pass_shown_everywhere() {
+        let mut near = record("settle", &["REQ-DEPTH-1"], Outcome::Passed);
+        near.measurements = vec![Measurement::new(
+            "depth",
+            1_040.0,
+            "um",
+            Limit::abs(1_000.0, 50.0).with_marginal_abs(35.0),
+        )];
+        let clean = record("steps", &["REQ-DEPTH-1"], Outcome::Passed);
+        assert!(near.is_marginal() && !clean.is_marginal());
+        let r = report(vec![near, clean]);
+        assert_eq!(r.exit_code(), 0);
+        let t = r.totals();
+        assert_eq!((t.passed, t.marginal, t.failed), (2, 1, 0));
+        let v = r.to_json();
+        assert_eq!(v["tests"][0]["measurements"][0]["verdict"], "marginal");
+        assert_eq!(v["tests"][1]["measurements"][0]["verdict"], "pass");
+        assert_eq!(v["totals"]["marginal"], 1);
+        let xml = r.to_junit().to_string().unwrap();
+        assert!(xml.contains(r#"failures="0""#), "{xml}");
+        assert!(
+            xml.contains("MARGINAL: depth = 1040 um, limit 1000 um ± 50 um (marginal beyond ± 35 um): MARGINAL"),
+            "{xml}"
+        );
+        assert!(
+            live::summary(&r).contains("2 passed (1 marginal), 0 failed"),
+            "{}",
+            live::summary(&r)
+        );
     }
 }

@@ -214,20 +214,25 @@ fn capture_into(
         .replace("::", "--")
         .replace(['[', ']', '=', '/'], "_")
         + ".capture";
-    match std::fs::File::create(dir.join(file_name)) {
-        Ok(file) => {
-            let unix_us = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_micros() as u64);
-            let writer: Box<dyn std::io::Write + Send> = Box::new(file);
-            if let Ok(c) =
-                CaptureWriter::new(writer, &Header::new(target.describe(), unix_us, None))
-            {
-                session.capture_to(c);
-            }
-        }
-        Err(e) => log.push(format!("capture not written: {e}")),
+    if let Err(e) = capture_session(session, &dir.join(file_name), target) {
+        log.push(format!("capture not written: {e}"));
     }
+}
+
+/// Records every byte of `session` into a capture file at `path`.
+pub(crate) fn capture_session(
+    session: &mut Session<Box<dyn Link>>,
+    path: &Path,
+    target: &Target,
+) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let unix_us = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    let writer: Box<dyn std::io::Write + Send> = Box::new(file);
+    let capture = CaptureWriter::new(writer, &Header::new(target.describe(), unix_us, None))?;
+    session.capture_to(capture);
+    Ok(())
 }
 
 /// A test that could not run because the first handshake failed: a failure

@@ -28,8 +28,10 @@ pub mod teardown;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub(crate) use instance::capture_session;
 pub use interrupt::{Interrupt, InterruptHandle, InterruptState, Signal};
 pub use pen::CONNECT_TIMEOUT;
+pub(crate) use pen::{connect, device_info};
 pub use target::Target;
 
 use crate::partition::Partition;
@@ -90,6 +92,17 @@ pub enum RunError {
     },
 }
 
+/// The runtime a run on `target` runs on: one thread, on the paused clock
+/// (virtual time) for an in-process pen that asks for it.
+pub(crate) fn runtime_for(target: &Target) -> Result<tokio::runtime::Runtime, RunError> {
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all();
+    if target.virtual_time && target.transport.is_in_process() {
+        builder.start_paused(true);
+    }
+    builder.build().map_err(RunError::Runtime)
+}
+
 /// Runs `suites` against `target`. An interrupted run returns the report
 /// of what ran (the test it cut short recorded as an error).
 pub fn run(
@@ -103,12 +116,7 @@ pub fn run(
             source,
         })?;
     }
-    let mut builder = tokio::runtime::Builder::new_current_thread();
-    builder.enable_all();
-    if target.virtual_time && target.transport.is_in_process() {
-        builder.start_paused(true);
-    }
-    let runtime = builder.build().map_err(RunError::Runtime)?;
+    let runtime = runtime_for(target)?;
     let started_unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);

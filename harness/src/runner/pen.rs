@@ -6,6 +6,7 @@ use std::time::Duration;
 use penlab_host::limits::PenLimits;
 use penlab_host::session::{Session, SessionError, SessionOptions};
 use penlab_host::transport::Connection;
+use penlab_protocol::message::Identity;
 
 use super::interrupt::Interrupt;
 use super::target::Target;
@@ -37,6 +38,16 @@ pub(crate) async fn connect(target: &Target) -> Result<Connection, SessionError>
 pub(crate) struct Pen {
     pub vars: Vars,
     pub limits: PenLimits,
+}
+
+/// Who the pen is, as reports name it.
+pub(crate) fn device_info(identity: &Identity) -> DeviceInfo {
+    DeviceInfo {
+        model: identity.model.to_string(),
+        firmware: identity.firmware.to_string(),
+        serial: identity.serial.to_string(),
+        protocol: format!("{}.{}", identity.protocol_major, identity.protocol_minor),
+    }
 }
 
 /// The probe's body: the handshake alone.
@@ -90,15 +101,7 @@ pub(crate) async fn probe(
     let Some(h) = guarded.ctx.session.handshake() else {
         return Err(StepError::Error("no handshake".into()));
     };
-    let device = DeviceInfo {
-        model: h.identity.model.to_string(),
-        firmware: h.identity.firmware.to_string(),
-        serial: h.identity.serial.to_string(),
-        protocol: format!(
-            "{}.{}",
-            h.identity.protocol_major, h.identity.protocol_minor
-        ),
-    };
+    let device = device_info(&h.identity);
     let pen = Pen {
         vars: Vars::from_limits(&h.limits),
         limits: h.limits.clone(),

@@ -3,7 +3,11 @@
 //! ```toml
 //! { measure = "strike_depth_um", over_ms = 1000, limit = { nominal = "${depth}", abs = 50 } }
 //! { measure = "depth_settle_ms", target_um = "${depth}", within_um = 50, limit = { max = 500 } }
+//! { measure = "strike_depth_um", limit = { nominal = "${depth}", abs = 50, marginal_abs = 35 } }
 //! ```
+//!
+//! A value outside its limit fails the test; one inside the limit but
+//! outside its marginal band is recorded MARGINAL and the test goes on.
 
 use std::time::Duration;
 
@@ -100,14 +104,12 @@ impl StepKind for Measure {
         };
         cx.check_ms(&step.over_ms, "over_ms")?;
         let limit: Limit = cx.fill_as(&step.limit, "limit")?;
-        if limit
-            == (Limit::Range {
-                min: None,
-                max: None,
-            })
-        {
+        if limit == Limit::range(None, None) {
             return Err(cx.error("`limit` needs `nominal` (with `abs` or `rel`), `min` or `max`: an empty limit passes anything"));
         }
+        limit
+            .validate()
+            .map_err(|e| cx.error(format!("`limit`: {e}")))?;
         if quantity == Quantity::DepthSettleMs
             && (step.target_um.is_none() || step.within_um.is_none())
         {
