@@ -13,6 +13,8 @@
 //! * [`bench`]: a whole `penlab test` on one pen or a bench of them.
 //! * [`measure`]: measurements held to limits (`117 Hz ± 3 %`), compared
 //!   with `approx`.
+//! * [`transcript`]: every byte of a test, and the rules of the spec every
+//!   test is held to on it afterwards.
 //! * [`partition`]: `hash:k/n` and `count:k/n` sharding across CI machines.
 
 pub mod bench;
@@ -22,3 +24,4 @@ pub mod report;
 pub mod runner;
 pub mod scenario;
 pub mod steps;
+pub mod transcript;

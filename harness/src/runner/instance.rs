@@ -20,6 +20,18 @@ use super::teardown::{BodyEnd, MotorGuard, TeardownEnd, panic_message};
 use crate::report::{Outcome, TestRecord};
 use crate::scenario::TestCase;
 use crate::steps::{Step, StepError, StepFuture, TestCtx, late};
+use crate::transcript::{Transcript, frames, rules};
+
+/// How the harness's sessions behave: a command is retransmitted only once
+/// the host-side deadline (50 ms and the link allowance) has passed
+/// (R-HOST-3).
+pub(crate) fn host_options() -> SessionOptions {
+    SessionOptions {
+        ack_deadline: penlab_protocol::timing::ACK_DEADLINE
+            + penlab_protocol::timing::HOST_LINK_ALLOWANCE,
+        ..SessionOptions::default()
+    }
+}
 
 /// A test's record, and why the run must not go on after it, if so.
 pub(crate) struct Ran {
@@ -84,7 +96,10 @@ pub(crate) async fn run_instance(
         };
         return ran(record);
     }
-    let mut session = Session::new(link, SessionOptions::default());
+    // Every byte both ways, for the rules every test is held to.
+    let transcript = Transcript::new();
+    let link = transcript.tee(link);
+    let mut session = Session::new(link, host_options());
     if let Some(dir) = captures {
         capture_into(&mut session, dir, instance, target, &mut record.log);
     }
@@ -96,7 +111,9 @@ pub(crate) async fn run_instance(
         persistent: target.is_persistent(),
         watchdog_ms: limits.watchdog_timeout_ms,
     };
-    let guarded = MotorGuard::new(TestCtx::new(session, env, vars), interrupt, TEST_TIMEOUT)
+    let mut ctx = TestCtx::new(session, env, vars);
+    ctx.transcript = Some(transcript.clone());
+    let guarded = MotorGuard::new(ctx, interrupt, TEST_TIMEOUT)
         .run(&body)
         .await;
     let mut ctx = guarded.ctx;
@@ -194,6 +211,21 @@ pub(crate) async fn run_instance(
     {
         outcome = Outcome::Failed { message: problem };
     }
+    let broken = rules::check(&frames(&transcript), transcript.now());
+    for v in &broken {
+        ctx.log.push(format!("rule broken: {v}"));
+    }
+    if outcome == Outcome::Passed
+        && let Some(first) = broken.first()
+    {
+        let more = match broken.len() {
+            1 => String::new(),
+            n => format!(" (and {} more in the log)", n - 1),
+        };
+        outcome = Outcome::Failed {
+            message: format!("{first}{more}"),
+        };
+    }
     record.outcome = outcome;
     record.measurements = ctx.measurements;
     record.log = ctx.log;
@@ -280,6 +312,7 @@ impl Step for TestBody<'_> {
                     | SessionError::Stalled { .. } => StepError::Error(format!("handshake: {e}")),
                     other => StepError::Fail(format!("{other}")),
                 })?;
+                cx.last_set_point = Some(tokio::time::Instant::now());
                 cx.log.push(format!(
                     "handshake in {:?}: {} {}",
                     h.took,

@@ -12,6 +12,7 @@ use penlab_protocol::message::Message;
 
 use crate::measure::Measurement;
 use crate::scenario::Vars;
+use crate::transcript::Transcript;
 
 /// What a running test keeps, for its steps.
 pub struct TestCtx {
@@ -29,6 +30,11 @@ pub struct TestCtx {
     pub last_reply: Option<Reply>,
     /// What arrived during waits, for a later `await` to find.
     pub backlog: VecDeque<Inbound>,
+    /// Every byte of the test both ways, when the runner keeps one.
+    pub transcript: Option<Transcript>,
+    /// When the pen last acknowledged a set point (or a `Hello`), for the
+    /// `busy` limit (R-BUSY-2).
+    pub last_set_point: Option<tokio::time::Instant>,
 }
 
 impl TestCtx {
@@ -42,6 +48,8 @@ impl TestCtx {
             measurements: Vec::new(),
             last_reply: None,
             backlog: VecDeque::new(),
+            transcript: None,
+            last_set_point: None,
         }
     }
 

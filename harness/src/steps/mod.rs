@@ -34,6 +34,7 @@ mod reply;
 mod resend_last;
 mod send;
 mod send_frame;
+mod timing;
 mod wait;
 
 use std::fmt;
