@@ -256,3 +256,24 @@ fn the_known_gaps_are_still_gaps() {
         caught.join("\n")
     );
 }
+
+#[test]
+fn a_pen_clock_that_wraps_mid_run_is_unwrapped() {
+    // R-TIME-3, R-HOST-7: the clock wraps 1.5 s after power-up, in the
+    // middle of the rate measurement; the rate stays finite and right, and
+    // no rule sees the step back as time going backwards.
+    let mut profile = Profile::builtin("dermapen4-like").expect("a shipped profile");
+    profile.timing.clock_start_us = u32::MAX - 1_500_000;
+    let target = Target::mock(profile, "dermapen4-like", BugSet::none(), 1, true);
+    let report = runner::run(&suites(), &target, RunOptions::default()).expect("the run starts");
+    assert_eq!(failures(&report), Vec::<String>::new());
+    let rates: Vec<f64> = report
+        .tests
+        .iter()
+        .flat_map(|t| &t.measurements)
+        .filter(|m| m.name == "puncture_rate")
+        .map(|m| m.value)
+        .collect();
+    assert!(rates.len() >= 3, "{rates:?}");
+    assert!(rates.iter().all(|r| r.is_finite() && *r > 0.0), "{rates:?}");
+}

@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::FutureExt;
 use penlab_host::capture::{CaptureWriter, Header};
+use penlab_host::limits::PenLimits;
 use penlab_host::session::{Reply, Session, SessionError, SessionOptions};
 use penlab_host::transport::{Connection, Link};
 
@@ -110,6 +111,7 @@ pub(crate) async fn run_instance(
         test,
         persistent: target.is_persistent(),
         watchdog_ms: limits.watchdog_timeout_ms,
+        limits,
     };
     let mut ctx = TestCtx::new(session, env, vars);
     ctx.transcript = Some(transcript.clone());
@@ -285,6 +287,9 @@ struct TestBody<'t> {
     test: &'t TestCase,
     persistent: bool,
     watchdog_ms: u16,
+    /// What the first handshake declared: every later one must declare the
+    /// same (R-MSG-5).
+    limits: &'t PenLimits,
 }
 
 impl Step for TestBody<'_> {
@@ -312,6 +317,12 @@ impl Step for TestBody<'_> {
                     | SessionError::Stalled { .. } => StepError::Error(format!("handshake: {e}")),
                     other => StepError::Fail(format!("{other}")),
                 })?;
+                if h.limits != *self.limits {
+                    return Err(StepError::Fail(format!(
+                        "R-MSG-5: the pen declared other Capabilities than at the first handshake ({:?}, then {:?}); they never change while it is powered",
+                        self.limits, h.limits
+                    )));
+                }
                 cx.last_set_point = Some(tokio::time::Instant::now());
                 cx.log.push(format!(
                     "handshake in {:?}: {} {}",

@@ -14,7 +14,8 @@ use penlab_protocol::message::{Message, Packet};
 use serde::Deserialize;
 
 use super::timing::{
-    Noise, longest_batch_gap, telemetry_intervals, watchdog_expiry, worst_interval, worst_mean,
+    Noise, longest_batch_gap, telemetry_intervals, unwrap_clock, watchdog_expiry, worst_interval,
+    worst_mean,
 };
 use super::{ParseCtx, Step, StepError, StepFuture, StepKind, TestCtx};
 use crate::measure::{Limit, Measurement};
@@ -270,15 +271,21 @@ async fn settle_time(
 fn over_window<'p>(quantity: Quantity, packets: impl Iterator<Item = &'p Packet>) -> f64 {
     match quantity {
         Quantity::StrikeRateHz => {
-            let times: Vec<f64> = packets
+            let batches: Vec<_> = packets
                 .filter_map(|p| match &p.message {
                     Message::StrikeBatch(b) => Some(b),
                     _ => None,
                 })
-                .flat_map(|b| {
+                .collect();
+            // The pen's clock may wrap within the window (R-HOST-7).
+            let starts = unwrap_clock(batches.iter().map(|b| b.time_us));
+            let times: Vec<f64> = batches
+                .iter()
+                .zip(starts)
+                .flat_map(|(b, start)| {
                     b.strikes
                         .iter()
-                        .map(move |s| f64::from(b.time_us) + f64::from(s.offset_10us) * 10.0)
+                        .map(move |s| start as f64 + f64::from(s.offset_10us) * 10.0)
                 })
                 .collect();
             match (times.first(), times.last()) {

@@ -30,7 +30,7 @@ pub enum Noise {
 }
 
 /// The pen's `time_us` unwrapped across the 2³² wrap (R-HOST-7), µs.
-fn unwrap_clock(times: impl Iterator<Item = u32>) -> Vec<u64> {
+pub(super) fn unwrap_clock(times: impl Iterator<Item = u32>) -> Vec<u64> {
     let mut out: Vec<u64> = Vec::new();
     let mut last: Option<u32> = None;
     for t in times {

@@ -45,39 +45,49 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Every requirement [`check`] holds every test to, for the MUST table.
-pub const CHECKED: &[&str] = &[
-    "R-CMD-1",
-    "R-TIME-1",
-    "R-HOST-1",
-    "R-HOST-2",
-    "R-STATE-11",
-    "R-BUSY-1",
+/// Every requirement every test is held to, for the MUST table: by
+/// [`check`], and by the runner's own checks of the link (frames that fail
+/// to decode, repeated numbers) and of each handshake (declared limits,
+/// unchanged Capabilities).
+pub const EVERY_TEST: &[&str] = &[
+    "R-FRAME-1",
+    "R-FRAME-2",
+    "R-FRAME-3",
     "R-SEQ-1",
     "R-SEQ-2",
-    "R-HELLO-3",
-    "R-HELLO-7",
-    "R-HELLO-8",
-    "R-TIME-2",
-    "R-HELLO-2",
-    "R-RUN-5",
-    "R-RUN-6",
-    "R-STATE-14",
-    "R-STATE-18",
+    "R-SEQ-5",
+    "R-FIELD-1",
+    "R-MSG-1",
+    "R-CMD-1",
     "R-MSG-2",
+    "R-MSG-4",
+    "R-MSG-5",
     "R-MSG-6",
     "R-MSG-7",
     "R-MSG-8",
     "R-MSG-9",
     "R-MSG-10",
+    "R-HELLO-2",
+    "R-HELLO-3",
+    "R-HELLO-7",
+    "R-HELLO-8",
+    "R-STATE-11",
+    "R-STATE-14",
+    "R-STATE-17",
+    "R-STATE-18",
+    "R-TIME-1",
+    "R-TIME-2",
+    "R-BUSY-1",
+    "R-WD-3",
     "R-RUN-1",
+    "R-RUN-5",
+    "R-RUN-6",
+    "R-TIME-3",
     "R-FAULT-1",
     "R-FAULT-2",
-    "R-FAULT-5",
     "R-CART-1",
     "R-CART-3",
     "R-CART-4",
-    "R-MSG-5",
 ];
 
 /// The bytes a frame takes on a 115 200-baud UART, per byte (R-HOST-1's
@@ -112,8 +122,24 @@ pub fn check(frames: &[WireFrame], ended: Duration) -> Vec<Violation> {
                 });
             }
             (Direction::HostToPen, FrameBody::Broken) => {}
-            (Direction::PenToHost, FrameBody::Sound { seq, packet, .. }) => {
+            (
+                Direction::PenToHost,
+                FrameBody::Sound {
+                    msg_type,
+                    seq,
+                    packet,
+                },
+            ) => {
                 c.expire(f.at);
+                if *msg_type < 0x80 {
+                    c.broke(
+                        "R-MSG-1",
+                        f.at,
+                        format!(
+                            "the pen sent a frame of type {msg_type:#04x}, a host-direction code"
+                        ),
+                    );
+                }
                 c.numbering(f, *seq, packet.as_deref());
                 if let Some(p) = packet {
                     c.pen_packet(f, p);
@@ -142,8 +168,8 @@ struct Checker {
     next_strike: Option<u32>,
     /// The last batch of this run: arrival and last stroke's pen time.
     last_batch: Option<(Duration, u64)>,
-    /// Unwrapping the pen's clock (R-HOST-7).
-    clock: Option<(u32, u64)>,
+    /// Unwrapping the pen's clock (R-HOST-7), one per message kind.
+    clock: [Option<(u32, u64)>; 3],
     /// Active faults as the stream tells them, once a `Status` said.
     faults: Option<u16>,
     /// Faults a handshake's `Status` no longer showed: their clearing
@@ -311,10 +337,11 @@ impl Checker {
             }
             Message::Telemetry(t) => {
                 self.periodic(f, "Telemetry");
-                self.pen_time(t.time_us);
+                self.pen_time(f, 0, t.time_us);
             }
-            Message::Pose(_) => {
+            Message::Pose(pose) => {
                 self.periodic(f, "Pose");
+                self.pen_time(f, 2, pose.time_us);
                 self.pose(f);
             }
             Message::Status(s) => self.status(f, s),
@@ -402,20 +429,34 @@ impl Checker {
         );
     }
 
-    fn pen_time(&mut self, time_us: u32) -> u64 {
-        let unwrapped = match self.clock {
-            None => u64::from(time_us),
+    /// `time_us` of message kind `kind` unwrapped; a step back that is no
+    /// wrap breaks R-TIME-3 (each kind's times only go forward: a batch's
+    /// are its first stroke's, which may precede an earlier Telemetry).
+    fn pen_time(&mut self, f: &WireFrame, kind: usize, time_us: u32) -> u64 {
+        let (unwrapped, back) = match self.clock[kind] {
+            None => (u64::from(time_us), false),
             Some((last, base)) => {
                 let step = time_us.wrapping_sub(last);
-                if step < u32::MAX / 2 {
-                    base + u64::from(step)
+                if step <= u32::MAX / 2 {
+                    (base + u64::from(step), false)
                 } else {
-                    // A step back: not a wrap (R-HOST-7 unwraps only forward).
-                    base.saturating_sub(u64::from(last.wrapping_sub(time_us)))
+                    (
+                        base.saturating_sub(u64::from(last.wrapping_sub(time_us))),
+                        true,
+                    )
                 }
             }
         };
-        self.clock = Some((time_us, unwrapped));
+        if back {
+            self.broke(
+                "R-TIME-3",
+                f.at,
+                format!(
+                    "time_us went back to {time_us}; the pen's clock only counts up (and wraps)"
+                ),
+            );
+        }
+        self.clock[kind] = Some((time_us, unwrapped));
         unwrapped
     }
 
@@ -450,7 +491,7 @@ impl Checker {
             );
         }
         self.next_strike = Some(b.first_strike.wrapping_add(b.strikes.len() as u32));
-        let start = self.pen_time(b.time_us);
+        let start = self.pen_time(f, 1, b.time_us);
         let first = b
             .strikes
             .first()
