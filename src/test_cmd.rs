@@ -11,7 +11,7 @@ use penlab_firmware_mock::bugs::{BugSet, PlantedBug};
 use penlab_firmware_mock::profile::Profile;
 use penlab_harness::bench::{self, BenchOptions};
 use penlab_harness::partition::Partition;
-use penlab_harness::runner::Target;
+use penlab_harness::runner::{self, Target};
 use penlab_harness::scenario::{load_suites_with, shipped_suite_dir};
 use penlab_harness::steps::{FaultInjection, StepSet};
 use penlab_host::transport::Transport;
@@ -62,6 +62,18 @@ pub struct TestArgs {
     /// Run only tests with this tag (repeatable).
     #[arg(long)]
     tag: Vec<String>,
+    /// Run only tests whose id matches this glob (repeatable): `depth-*`,
+    /// `watchdog::*`, `commands::set-depth[depth=250]`.
+    #[arg(long, value_name = "GLOB")]
+    filter: Vec<String>,
+    /// Run a test that fails again, up to N times; one that then passes is
+    /// reported flaky (live output, JUnit flakyFailure, JSON).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    retries: u32,
+    /// Print the tests that would run (after --tag, --filter and
+    /// --partition) and exit; needs no pen.
+    #[arg(long)]
+    list: bool,
 }
 
 /// Runs the suites; exit code 0 all passed, 1 a test failed, 2 a test could
@@ -76,12 +88,27 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         args.paths.clone()
     };
     let suites = load_suites_with(&paths, StepSet::with_fault_injection(faults))?;
+    if args.list {
+        let listed = runner::list(&suites, &args.tag, &args.filter, args.partition);
+        for t in &listed {
+            let env = if t.needs_env {
+                " (needs the mock's environment channel)"
+            } else {
+                ""
+            };
+            println!("{}  {}{env}", t.id, t.title);
+        }
+        println!("{} test(s)", listed.len());
+        return Ok(ExitCode::SUCCESS);
+    }
     let targets = targets(&args)?;
     let interrupt = signals::listen()?;
     let options = BenchOptions {
         capture_dir: args.capture,
         partition: args.partition,
         tags: args.tag,
+        filters: args.filter,
+        retries: args.retries,
         junit: args.junit,
         json: args.json,
         interrupt: Some(interrupt),

@@ -28,14 +28,22 @@ fn the_suite_passes_against_one_long_lived_pen_per_profile() {
     assert!(profiles.len() >= 4, "{profiles:?}");
     for profile in &profiles {
         let mut pen = MockPen::start(profile);
-        let (code, out, err) = penlab(&["test", "--port", &pen.port]);
+        // One retry: a real-time run on a shared 2-core machine can lose a
+        // deadline to the scheduler; a retry that passes shows as FLAKY.
+        let (code, out, err) = penlab(&["test", "--port", &pen.port, "--retries", "1"]);
+        for flaky in out.lines().filter(|l| l.starts_with("FLAKY ")) {
+            eprintln!("{profile}: {flaky}");
+        }
         pen.terminate();
         assert_eq!(code, 0, "{profile}:\n{out}{err}");
         let summary = out
             .lines()
             .find(|l| l.contains(" passed, "))
             .unwrap_or_else(|| panic!("{profile}: no summary in\n{out}"));
-        assert!(summary.contains(" 0 failed, "), "{profile}: {summary}");
+        assert!(
+            summary.contains(" 0 failed, "),
+            "{profile}: {summary}\n{out}"
+        );
         assert!(summary.contains(" 0 error(s)"), "{profile}: {summary}");
         let passed: usize = summary
             .split(" passed")

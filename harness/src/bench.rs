@@ -17,6 +17,11 @@ pub struct BenchOptions {
     pub partition: Option<Partition>,
     /// Run only tests with one of these tags (all when empty).
     pub tags: Vec<String>,
+    /// Run only tests whose id matches one of these globs (all when empty).
+    pub filters: Vec<String>,
+    /// Run a test that did not pass again up to this many times (flaky if
+    /// it then passes).
+    pub retries: u32,
     /// Write JUnit XML here.
     pub junit: Option<PathBuf>,
     /// Write the JSON record here.
@@ -66,6 +71,8 @@ pub fn run(
         capture_dir: options.capture_dir.clone(),
         partition: options.partition,
         tags: options.tags.clone(),
+        filters: options.filters.clone(),
+        retries: options.retries,
         on_event: Some(live::reporter(label)),
         interrupt: options.interrupt.clone(),
     };

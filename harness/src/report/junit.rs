@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 
 use super::{Outcome, RunReport, TestRecord};
 use std::collections::BTreeMap;
@@ -57,7 +59,7 @@ pub fn write(path: &Path, reports: &[RunReport]) -> std::io::Result<()> {
 }
 
 fn junit_case(test: &TestRecord) -> TestCase {
-    let status = match &test.outcome {
+    let mut status = match &test.outcome {
         Outcome::Passed => TestCaseStatus::success(),
         Outcome::Skipped { reason } => {
             let mut s = TestCaseStatus::skipped();
@@ -75,9 +77,27 @@ fn junit_case(test: &TestRecord) -> TestCase {
             s
         }
     };
+    // Earlier tries: flakyFailure/flakyError on a pass, as nextest writes.
+    for earlier in &test.earlier_tries {
+        let (kind, message) = match earlier {
+            Outcome::Error { message } => (NonSuccessKind::Error, message),
+            Outcome::Failed { message } => (NonSuccessKind::Failure, message),
+            _ => continue,
+        };
+        let mut rerun = TestRerun::new(kind);
+        rerun.message = Some(message.as_str().into());
+        status.add_rerun(rerun);
+    }
     let mut case = TestCase::new(test.id.as_str(), status);
+    // JUnit's time is wall-clock; simulated time is a property.
     case.set_classname(test.suite.as_str())
-        .set_time(test.duration);
+        .set_time(test.wall_duration);
+    if test.virtual_time {
+        case.add_property(Property::new(
+            "simulated_duration_s",
+            format!("{:.3}", test.duration.as_secs_f64()),
+        ));
+    }
     for req in &test.requirements {
         case.add_property(Property::new("requirement", req.as_str()));
     }

@@ -31,6 +31,23 @@ pub fn reporter(label: Option<String>) -> ProgressFn {
             let id = format!("{}::{}", record.suite, record.id);
             let ms = record.duration.as_secs_f64() * 1e3;
             let line = match &record.outcome {
+                Outcome::Passed if record.flaky => format!(
+                    "{} {id} ({ms:.0} ms): passed on try {} of {}; before: {}",
+                    style("FLAKY").magenta().bold(),
+                    record.earlier_tries.len() + 1,
+                    record.earlier_tries.len() + 1,
+                    record
+                        .earlier_tries
+                        .iter()
+                        .map(|o| match o {
+                            Outcome::Failed { message } | Outcome::Error { message } => {
+                                message.as_str()
+                            }
+                            _ => "",
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
                 Outcome::Passed => format!("{} {id} ({ms:.0} ms)", style("PASS").green()),
                 Outcome::Skipped { reason } => format!("{} {id}: {reason}", style("SKIP").yellow()),
                 Outcome::Failed { message } => {
@@ -64,8 +81,13 @@ pub fn summary(report: &RunReport) -> String {
         .as_ref()
         .map(|d| format!(" ({} {} s/n {})", d.model, d.firmware, d.serial))
         .unwrap_or_default();
+    let flaky = if t.flaky > 0 {
+        format!(" ({} flaky)", t.flaky)
+    } else {
+        String::new()
+    };
     format!(
-        "{}{device}: {} passed, {} failed, {} skipped, {} error(s)",
+        "{}{device}: {} passed{flaky}, {} failed, {} skipped, {} error(s)",
         report.target, t.passed, t.failed, t.skipped, t.errors
     )
 }

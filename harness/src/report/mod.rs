@@ -91,9 +91,23 @@ pub struct TestRecord {
     pub outcome: Outcome,
     /// Every measurement taken, with its limit.
     pub measurements: Vec<Measurement>,
-    /// Wall or virtual time the test took.
+    /// Time the test took on the run's clock: simulated for a mock in
+    /// virtual time ([`TestRecord::virtual_time`]), wall-clock otherwise.
     #[serde(with = "duration_ms")]
     pub duration: Duration,
+    /// Wall-clock time the test took.
+    #[serde(with = "duration_ms", default)]
+    pub wall_duration: Duration,
+    /// Whether [`TestRecord::duration`] is simulated time.
+    #[serde(default)]
+    pub virtual_time: bool,
+    /// Earlier tries that did not pass, when `--retries` ran it again
+    /// (oldest first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_tries: Vec<Outcome>,
+    /// Passed, but only after a try that did not: flaky, as nextest says.
+    #[serde(default)]
+    pub flaky: bool,
     /// What the runner did and saw, one line a step.
     pub log: Vec<String>,
 }
@@ -133,6 +147,8 @@ pub struct Totals {
     pub failed: usize,
     /// Skipped tests.
     pub skipped: usize,
+    /// Of the passed ones, those that passed only on a retry.
+    pub flaky: usize,
     /// Tests that could not be carried out.
     pub errors: usize,
 }
@@ -143,7 +159,10 @@ impl RunReport {
         let mut t = Totals::default();
         for test in &self.tests {
             match test.outcome {
-                Outcome::Passed => t.passed += 1,
+                Outcome::Passed => {
+                    t.passed += 1;
+                    t.flaky += usize::from(test.flaky);
+                }
                 Outcome::Failed { .. } => t.failed += 1,
                 Outcome::Skipped { .. } => t.skipped += 1,
                 Outcome::Error { .. } => t.errors += 1,
@@ -233,6 +252,10 @@ mod tests {
                 },
             )],
             duration: Duration::from_millis(350),
+            wall_duration: Duration::from_millis(350),
+            virtual_time: false,
+            earlier_tries: Vec::new(),
+            flaky: false,
             log: vec!["send SetDepth(1000)".into(), "ack in 3 ms".into()],
         }
     }

@@ -51,6 +51,10 @@ fn blank_record(instance: &Instance<'_>) -> TestRecord {
         outcome: Outcome::Passed,
         measurements: Vec::new(),
         duration: Duration::ZERO,
+        wall_duration: Duration::ZERO,
+        virtual_time: false,
+        earlier_tries: Vec::new(),
+        flaky: false,
         log: Vec::new(),
     }
 }
@@ -70,6 +74,8 @@ pub(crate) async fn run_instance(
         abort: None,
     };
     let started = tokio::time::Instant::now();
+    let wall = std::time::Instant::now();
+    record.virtual_time = target.virtual_time && target.transport.is_in_process();
     let Some(Pen { vars, limits }) = pen else {
         record.outcome = Outcome::Error {
             message: format!("could not reach the pen ({})", target.describe()),
@@ -232,6 +238,7 @@ pub(crate) async fn run_instance(
     record.measurements = ctx.measurements;
     record.log = ctx.log;
     record.duration = started.elapsed();
+    record.wall_duration = wall.elapsed();
     Ran { record, abort }
 }
 
