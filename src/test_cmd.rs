@@ -70,6 +70,13 @@ pub struct TestArgs {
     /// reported flaky (live output, JUnit flakyFailure, JSON).
     #[arg(long, value_name = "N", default_value_t = 0)]
     retries: u32,
+    /// Who runs the tests at the bench: recorded in the reports.
+    #[arg(long, value_name = "NAME")]
+    operator: Option<String>,
+    /// Never prompt an operator: tests that need a cartridge taken off or
+    /// a fault provoked are skipped on a real pen (as without a terminal).
+    #[arg(long)]
+    no_prompts: bool,
     /// Print the tests that would run (after --tag, --filter and
     /// --partition) and exit; needs no pen.
     #[arg(long)]
@@ -112,6 +119,8 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         junit: args.junit,
         json: args.json,
         interrupt: Some(interrupt),
+        prompts: !args.no_prompts,
+        operator: args.operator,
     };
     let end = bench::run(&suites, &targets, &options)?;
     Ok(ExitCode::from(end.exit_code))

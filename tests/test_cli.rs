@@ -126,7 +126,7 @@ fn a_pen_on_a_serial_port() {
         out.contains(&format!("{} (penlab-mock-6", pen.port)),
         "{out}"
     );
-    assert!(out.contains("5 passed, 0 failed"), "{out}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
 }
 
 #[test]

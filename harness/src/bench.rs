@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::operator::Terminal;
 use crate::partition::Partition;
 use crate::report::{RunReport, json, junit, live};
 use crate::runner::{self, Interrupt, RunError, RunOptions, Target};
@@ -28,6 +29,11 @@ pub struct BenchOptions {
     pub json: Option<PathBuf>,
     /// What interrupts the runs (Ctrl-C, SIGTERM).
     pub interrupt: Option<Interrupt>,
+    /// Ask an operator at this terminal to carry out environment steps on
+    /// pens without an environment channel (only with a terminal).
+    pub prompts: bool,
+    /// The operator's name, recorded in the reports.
+    pub operator: Option<String>,
 }
 
 /// Why a bench could not be carried out.
@@ -67,7 +73,15 @@ pub fn run(
     targets: &[Target],
     options: &BenchOptions,
 ) -> Result<BenchEnd, BenchError> {
+    // One terminal for the whole bench.
+    let operator = if options.prompts {
+        Terminal::attach()
+    } else {
+        None
+    };
     let run_options = |label: Option<String>| RunOptions {
+        operator: operator.clone(),
+        operator_name: options.operator.clone(),
         capture_dir: options.capture_dir.clone(),
         partition: options.partition,
         tags: options.tags.clone(),

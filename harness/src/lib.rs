@@ -15,10 +15,12 @@
 //!   with `approx`.
 //! * [`transcript`]: every byte of a test, and the rules of the spec every
 //!   test is held to on it afterwards.
+//! * [`operator`]: prompts for an operator at a real pen's bench.
 //! * [`partition`]: `hash:k/n` and `count:k/n` sharding across CI machines.
 
 pub mod bench;
 pub mod measure;
+pub mod operator;
 pub mod partition;
 pub mod report;
 pub mod runner;

@@ -20,6 +20,9 @@ impl RunReport {
             let suite = suites.entry(&test.suite).or_insert_with(|| {
                 let mut s = TestSuite::new(test.suite.as_str());
                 s.add_property(Property::new("target", self.target.as_str()));
+                if let Some(name) = &self.operator {
+                    s.add_property(Property::new("operator", name.as_str()));
+                }
                 if let Some(d) = &self.device {
                     s.add_property(Property::new("device.model", d.model.as_str()));
                     s.add_property(Property::new("device.firmware", d.firmware.as_str()));

@@ -86,8 +86,13 @@ pub fn summary(report: &RunReport) -> String {
     } else {
         String::new()
     };
+    let operator = report
+        .operator
+        .as_ref()
+        .map(|o| format!(" [operator {o}]"))
+        .unwrap_or_default();
     format!(
-        "{}{device}: {} passed{flaky}, {} failed, {} skipped, {} error(s)",
+        "{}{device}{operator}: {} passed{flaky}, {} failed, {} skipped, {} error(s)",
         report.target, t.passed, t.failed, t.skipped, t.errors
     )
 }

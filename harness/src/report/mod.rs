@@ -134,6 +134,9 @@ pub struct RunReport {
     pub started_unix_ms: u64,
     /// The shard this run was (`hash:1/4`), if partitioned.
     pub partition: Option<String>,
+    /// Who ran it at the bench (`--operator`).
+    #[serde(default)]
+    pub operator: Option<String>,
     /// The tests, in run order.
     pub tests: Vec<TestRecord>,
 }
@@ -272,6 +275,7 @@ mod tests {
             }),
             started_unix_ms: 1_763_700_000_000,
             partition: None,
+            operator: None,
             tests,
         }
     }

@@ -4,6 +4,7 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::FutureExt;
@@ -18,6 +19,7 @@ use super::pen::{Pen, Unreachable, connect};
 use super::plan::Instance;
 use super::target::Target;
 use super::teardown::{BodyEnd, MotorGuard, TeardownEnd, panic_message};
+use crate::operator::Operator;
 use crate::report::{Outcome, TestRecord};
 use crate::scenario::TestCase;
 use crate::steps::{Step, StepError, StepFuture, TestCtx, late};
@@ -65,6 +67,7 @@ pub(crate) async fn run_instance(
     target: &Target,
     pen: Option<&Pen>,
     captures: Option<&Path>,
+    operator: Option<&Arc<dyn Operator>>,
     interrupt: &Interrupt,
 ) -> Ran {
     let test = instance.test;
@@ -97,9 +100,9 @@ pub(crate) async fn run_instance(
         };
         return ran(record);
     }
-    if test.needs_env() && env.is_none() {
+    if test.needs_env() && env.is_none() && operator.is_none() {
         record.outcome = Outcome::Skipped {
-            reason: "needs the mock's environment channel (force, cartridge or fault injection): run it with --mock, or by hand".into(),
+            reason: "needs the mock's environment channel (force, cartridge or fault injection) or an operator: run it with --mock, or at a terminal without --no-prompts".into(),
         };
         return ran(record);
     }
@@ -121,6 +124,7 @@ pub(crate) async fn run_instance(
     };
     let mut ctx = TestCtx::new(session, env, vars);
     ctx.transcript = Some(transcript.clone());
+    ctx.operator = operator.cloned();
     let guarded = MotorGuard::new(ctx, interrupt, TEST_TIMEOUT)
         .run(&body)
         .await;

@@ -26,12 +26,14 @@ pub mod target;
 pub mod teardown;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub use interrupt::{Interrupt, InterruptHandle, InterruptState, Signal};
 pub use pen::CONNECT_TIMEOUT;
 pub use target::Target;
 
+use crate::operator::Operator;
 use crate::partition::Partition;
 use crate::report::{Outcome, RunReport, TestRecord};
 use crate::scenario::Suite;
@@ -58,6 +60,11 @@ pub struct RunOptions {
     pub on_event: Option<ProgressFn>,
     /// What interrupts the run (never, when `None`).
     pub interrupt: Option<Interrupt>,
+    /// Who carries out the environment steps on a pen without an
+    /// environment channel (they are skipped without one).
+    pub operator: Option<Arc<dyn Operator>>,
+    /// The operator's name, for the reports.
+    pub operator_name: Option<String>,
 }
 
 /// A callback for progress.
@@ -161,6 +168,7 @@ pub fn run(
         device: None,
         started_unix_ms,
         partition: options.partition.map(|p| p.to_string()),
+        operator: options.operator_name.clone(),
         tests: Vec::new(),
     };
     let interrupt = options.interrupt.take().unwrap_or_else(Interrupt::never);
@@ -209,6 +217,7 @@ pub fn run(
                             target,
                             pen.as_ref(),
                             options.capture_dir.as_deref(),
+                            options.operator.as_ref(),
                             &interrupt,
                         )
                         .await

@@ -11,8 +11,10 @@ use penlab_host::transport::Link;
 use penlab_protocol::message::Message;
 
 use crate::measure::Measurement;
+use crate::operator::Operator;
 use crate::scenario::Vars;
 use crate::transcript::Transcript;
+use std::sync::Arc;
 
 /// What a running test keeps, for its steps.
 pub struct TestCtx {
@@ -35,6 +37,9 @@ pub struct TestCtx {
     /// When the pen last acknowledged a set point (or a `Hello`), for the
     /// `busy` limit (R-BUSY-2).
     pub last_set_point: Option<tokio::time::Instant>,
+    /// Someone at the bench for what the environment channel does on the
+    /// mock, when the pen has none.
+    pub operator: Option<Arc<dyn Operator>>,
 }
 
 impl TestCtx {
@@ -50,6 +55,7 @@ impl TestCtx {
             backlog: VecDeque::new(),
             transcript: None,
             last_set_point: None,
+            operator: None,
         }
     }
 
