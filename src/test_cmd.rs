@@ -12,7 +12,7 @@ use penlab_firmware_mock::profile::Profile;
 use penlab_harness::bench::{self, BenchOptions};
 use penlab_harness::evidence;
 use penlab_harness::partition::Partition;
-use penlab_harness::runner::Target;
+use penlab_harness::runner::{self, Target};
 use penlab_harness::scenario::{load_suites_with, shipped_suite_dir};
 use penlab_harness::steps::{FaultInjection, StepSet};
 use penlab_host::transport::Transport;
@@ -75,6 +75,22 @@ pub struct TestArgs {
     /// (`penlab characterise` with its defaults) into the same bundle.
     #[arg(long, requires = "evidence")]
     characterise: bool,
+    /// Run only tests whose id matches this glob (repeatable): `depth-*`,
+    /// `watchdog::*`, `commands::set-depth[depth=250]`.
+    #[arg(long, value_name = "GLOB")]
+    filter: Vec<String>,
+    /// Run a test that fails again, up to N times; one that then passes is
+    /// reported flaky (live output, JUnit flakyFailure, JSON).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    retries: u32,
+    /// Never prompt an operator: tests that need a cartridge taken off or
+    /// a fault provoked are skipped on a real pen (as without a terminal).
+    #[arg(long)]
+    no_prompts: bool,
+    /// Print the tests that would run (after --tag, --filter and
+    /// --partition) and exit; needs no pen.
+    #[arg(long)]
+    list: bool,
 }
 
 /// Runs the suites; exit code 0 all passed, 1 a test failed, 2 a test could
@@ -89,6 +105,19 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         args.paths.clone()
     };
     let suites = load_suites_with(&paths, StepSet::with_fault_injection(faults))?;
+    if args.list {
+        let listed = runner::list(&suites, &args.tag, &args.filter, args.partition);
+        for t in &listed {
+            let env = if t.needs_env {
+                " (needs the mock's environment channel)"
+            } else {
+                ""
+            };
+            println!("{}  {}{env}", t.id, t.title);
+        }
+        println!("{} test(s)", listed.len());
+        return Ok(ExitCode::SUCCESS);
+    }
     let targets = targets(&args)?;
     // Opened first: a file that is not a history is refused before a run.
     let mut history = args
@@ -104,9 +133,13 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         capture_dir: ev.output(&args.capture, evidence::CAPTURES),
         partition: args.partition,
         tags: args.tag.clone(),
+        filters: args.filter.clone(),
+        retries: args.retries,
         junit: ev.output(&args.junit, evidence::JUNIT),
         json: ev.output(&args.json, evidence::RECORD),
         interrupt: Some(interrupt.clone()),
+        prompts: !args.no_prompts,
+        operator: args.evidence.operator.clone(),
     };
     if args.characterise && targets.len() != 1 {
         bail!("--characterise studies one pen: give one --port, --tcp or --mock");

@@ -13,7 +13,9 @@
 
 use std::path::Path;
 
-use quick_junit::{NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestSuite};
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
 
 use super::{Outcome, RunReport, TestRecord};
 use std::collections::BTreeMap;
@@ -28,6 +30,9 @@ impl RunReport {
             let suite = suites.entry(&test.suite).or_insert_with(|| {
                 let mut s = TestSuite::new(test.suite.as_str());
                 s.add_property(Property::new("target", self.target.as_str()));
+                if let Some(name) = &self.operator {
+                    s.add_property(Property::new("operator", name.as_str()));
+                }
                 if let Some(d) = &self.device {
                     s.add_property(Property::new("device.model", d.model.as_str()));
                     s.add_property(Property::new("device.firmware", d.firmware.as_str()));
@@ -108,7 +113,7 @@ pub fn fit_schema(report: &mut Report) {
 }
 
 fn junit_case(test: &TestRecord) -> TestCase {
-    let status = match &test.outcome {
+    let mut status = match &test.outcome {
         Outcome::Passed => TestCaseStatus::success(),
         Outcome::Skipped { reason } => {
             let mut s = TestCaseStatus::skipped();
@@ -126,9 +131,27 @@ fn junit_case(test: &TestRecord) -> TestCase {
             s
         }
     };
+    // Earlier tries: flakyFailure/flakyError on a pass, as nextest writes.
+    for earlier in &test.earlier_tries {
+        let (kind, message) = match earlier {
+            Outcome::Error { message } => (NonSuccessKind::Error, message),
+            Outcome::Failed { message } => (NonSuccessKind::Failure, message),
+            _ => continue,
+        };
+        let mut rerun = TestRerun::new(kind);
+        rerun.message = Some(message.as_str().into());
+        status.add_rerun(rerun);
+    }
     let mut case = TestCase::new(test.id.as_str(), status);
+    // JUnit's time is wall-clock; simulated time is a property.
     case.set_classname(test.suite.as_str())
-        .set_time(test.duration);
+        .set_time(test.wall_duration);
+    if test.virtual_time {
+        case.add_property(Property::new(
+            "simulated_duration_s",
+            format!("{:.3}", test.duration.as_secs_f64()),
+        ));
+    }
     for req in &test.requirements {
         case.add_property(Property::new("requirement", req.as_str()));
     }

@@ -31,6 +31,23 @@ pub fn reporter(label: Option<String>) -> ProgressFn {
             let id = format!("{}::{}", record.suite, record.id);
             let ms = record.duration.as_secs_f64() * 1e3;
             let line = match &record.outcome {
+                Outcome::Passed if record.flaky => format!(
+                    "{} {id} ({ms:.0} ms): passed on try {} of {}; before: {}",
+                    style("FLAKY").magenta().bold(),
+                    record.earlier_tries.len() + 1,
+                    record.earlier_tries.len() + 1,
+                    record
+                        .earlier_tries
+                        .iter()
+                        .map(|o| match o {
+                            Outcome::Failed { message } | Outcome::Error { message } => {
+                                message.as_str()
+                            }
+                            _ => "",
+                        })
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
                 Outcome::Passed if record.is_marginal() => {
                     let what: Vec<String> = record
                         .marginal_measurements()
@@ -81,8 +98,18 @@ pub fn summary(report: &RunReport) -> String {
     } else {
         String::new()
     };
+    let flaky = if t.flaky > 0 {
+        format!(" ({} flaky)", t.flaky)
+    } else {
+        String::new()
+    };
+    let operator = report
+        .operator
+        .as_ref()
+        .map(|o| format!(" [operator {o}]"))
+        .unwrap_or_default();
     format!(
-        "{}{device}: {} passed{marginal}, {} failed, {} skipped, {} error(s)",
+        "{}{device}{operator}: {} passed{marginal}{flaky}, {} failed, {} skipped, {} error(s)",
         report.target, t.passed, t.failed, t.skipped, t.errors
     )
 }

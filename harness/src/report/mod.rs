@@ -91,9 +91,23 @@ pub struct TestRecord {
     pub outcome: Outcome,
     /// Every measurement taken, with its limit.
     pub measurements: Vec<Measurement>,
-    /// Wall or virtual time the test took.
+    /// Time the test took on the run's clock: simulated for a mock in
+    /// virtual time ([`TestRecord::virtual_time`]), wall-clock otherwise.
     #[serde(with = "duration_ms")]
     pub duration: Duration,
+    /// Wall-clock time the test took.
+    #[serde(with = "duration_ms", default)]
+    pub wall_duration: Duration,
+    /// Whether [`TestRecord::duration`] is simulated time.
+    #[serde(default)]
+    pub virtual_time: bool,
+    /// Earlier tries that did not pass, when `--retries` ran it again
+    /// (oldest first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_tries: Vec<Outcome>,
+    /// Passed, but only after a try that did not: flaky, as nextest says.
+    #[serde(default)]
+    pub flaky: bool,
     /// What the runner did and saw, one line a step.
     pub log: Vec<String>,
 }
@@ -135,6 +149,9 @@ pub struct RunReport {
     pub started_unix_ms: u64,
     /// The shard this run was (`hash:1/4`), if partitioned.
     pub partition: Option<String>,
+    /// Who ran it at the bench (`--operator`).
+    #[serde(default)]
+    pub operator: Option<String>,
     /// The tests, in run order.
     pub tests: Vec<TestRecord>,
 }
@@ -150,6 +167,8 @@ pub struct Totals {
     pub failed: usize,
     /// Skipped tests.
     pub skipped: usize,
+    /// Of the passed ones, those that passed only on a retry.
+    pub flaky: usize,
     /// Tests that could not be carried out.
     pub errors: usize,
 }
@@ -163,6 +182,7 @@ impl RunReport {
                 Outcome::Passed => {
                     t.passed += 1;
                     t.marginal += usize::from(test.is_marginal());
+                    t.flaky += usize::from(test.flaky);
                 }
                 Outcome::Failed { .. } => t.failed += 1,
                 Outcome::Skipped { .. } => t.skipped += 1,
@@ -249,6 +269,10 @@ mod tests {
                 Limit::abs(1_000.0, 50.0),
             )],
             duration: Duration::from_millis(350),
+            wall_duration: Duration::from_millis(350),
+            virtual_time: false,
+            earlier_tries: Vec::new(),
+            flaky: false,
             log: vec!["send SetDepth(1000)".into(), "ack in 3 ms".into()],
         }
     }
@@ -265,6 +289,7 @@ mod tests {
             }),
             started_unix_ms: 1_763_700_000_000,
             partition: None,
+            operator: None,
             tests,
         }
     }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use penlab_host::limits::PenLimits;
-use penlab_host::session::{Session, SessionError, SessionOptions};
+use penlab_host::session::{Session, SessionError};
 use penlab_host::transport::Connection;
 use penlab_protocol::message::Identity;
 
@@ -81,7 +81,7 @@ pub(crate) async fn probe(
     let connection = connect(target)
         .await
         .map_err(|e| StepError::Error(e.to_string()))?;
-    let session = Session::new(connection.link, SessionOptions::default());
+    let session = Session::new(connection.link, super::instance::host_options());
     let ctx = TestCtx::new(session, None, Vars::default());
     let guarded = MotorGuard::new(ctx, interrupt, super::TEST_TIMEOUT)
         .run(&Handshake)
