@@ -38,7 +38,7 @@ fn the_suite_passes_against_one_long_lived_pen_per_profile() {
         assert_eq!(code, 0, "{profile}:\n{out}{err}");
         let summary = out
             .lines()
-            .find(|l| l.contains(" passed, "))
+            .find(|l| l.contains(" failed, ") && l.contains(" error(s)"))
             .unwrap_or_else(|| panic!("{profile}: no summary in\n{out}"));
         assert!(
             summary.contains(" 0 failed, "),

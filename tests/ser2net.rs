@@ -144,7 +144,7 @@ fn the_suite_passes_through_a_raw_ser2net_port() {
     }
     let pen = MockPen::start("skinpen-like");
     let dir = scratch("ser2net-raw");
-    let ser2net = Ser2net::start(&dir, &pen.port, "tcp");
+    let ser2net = Ser2net::start(&dir, &pen.port, "tcp(nodelay)");
     let url = format!("socket://127.0.0.1:{}", ser2net.port);
     let (code, out, err) = test_through(&url, None);
     // A raw port is named as the TCP address it is.
@@ -158,7 +158,7 @@ fn the_suite_passes_through_ser2net_with_rfc_2217() {
     }
     let pen = MockPen::start("skinpen-like");
     let dir = scratch("ser2net-rfc2217");
-    let ser2net = Ser2net::start(&dir, &pen.port, "telnet(rfc2217),tcp");
+    let ser2net = Ser2net::start(&dir, &pen.port, "telnet(rfc2217),tcp(nodelay)");
     let url = format!("rfc2217://127.0.0.1:{}", ser2net.port);
     let (code, out, err) = test_through(&url, None);
     assert_suite_passed(&url, code, &out, &err);
@@ -178,7 +178,7 @@ fn a_raw_port_taken_for_rfc_2217_is_a_clear_error() {
     }
     let pen = MockPen::start("skinpen-like");
     let dir = scratch("ser2net-wrong-scheme");
-    let ser2net = Ser2net::start(&dir, &pen.port, "tcp");
+    let ser2net = Ser2net::start(&dir, &pen.port, "tcp(nodelay)");
     let url = format!("rfc2217://127.0.0.1:{}", ser2net.port);
     let (code, out, err) = test_through(&url, Some("handshake.toml"));
     assert_eq!(code, 2, "{out}{err}");

@@ -352,7 +352,7 @@ steps = [
         );
         let e = error(&GOOD.replace("{ send = \"start\" }", "{ sned = \"start\" }"));
         assert!(
-            e.starts_with("depth.toml:14:3: a step needs one of send, send_frame, resend_last, await, refute, wait_ms, silent_ms, env, measure\n"),
+            e.starts_with("depth.toml:14:3: a step needs one of send, send_frame, resend_last, await, refute, wait_ms, silent_ms, env, line_noise, measure\n"),
             "{e}"
         );
         let e = error(&GOOD.replace("\"${depth_max + depth_step}\"", "\"${depth_maxx}\""));

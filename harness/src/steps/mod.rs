@@ -29,6 +29,7 @@ mod context;
 mod env;
 mod fault;
 mod measure;
+mod noise;
 mod refute;
 mod reply;
 mod resend_last;
@@ -120,6 +121,7 @@ pub static KINDS: &[Registration] = &[
     register::<wait::WaitMs>(),
     register::<wait::SilentMs>(),
     register::<env::Env>(),
+    register::<noise::LineNoise>(),
     register::<measure::Measure>(),
 ];
 
