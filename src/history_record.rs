@@ -40,7 +40,7 @@ impl Recorder {
     /// Records every report (one per pen of a bench); prints the run ids.
     pub fn record(&mut self, reports: &[RunReport]) -> anyhow::Result<()> {
         for report in reports {
-            let run = run_record(report, None, self.scenario_files.clone());
+            let run = run_record(report, self.scenario_files.clone());
             let id = self
                 .store
                 .record(&run)
@@ -55,11 +55,7 @@ impl Recorder {
 }
 
 /// The store's record of `report`.
-pub fn run_record(
-    report: &RunReport,
-    operator: Option<String>,
-    scenario_files: Vec<ScenarioFile>,
-) -> RunRecord {
+pub fn run_record(report: &RunReport, scenario_files: Vec<ScenarioFile>) -> RunRecord {
     let totals = report.totals();
     let tests: Vec<TestVerdict> = report.tests.iter().map(test_verdict).collect();
     let marginal = tests
@@ -72,7 +68,7 @@ pub fn run_record(
         tool: report.tool.clone(),
         target: report.target.clone(),
         partition: report.partition.clone(),
-        operator,
+        operator: operator(report),
         device: report.device.as_ref().map(|d| Device {
             model: d.model.clone(),
             firmware: d.firmware.clone(),
@@ -90,6 +86,14 @@ pub fn run_record(
         tests,
         scenario_files,
     }
+}
+
+/// Who ran it, as the JSON record names it (`--operator`), when it does:
+/// read through the record so that reports with and without the field
+/// convert alike.
+fn operator(report: &RunReport) -> Option<String> {
+    let record = serde_json::to_value(report).ok()?;
+    Some(record.get("operator")?.as_str()?.to_owned())
 }
 
 fn test_verdict(test: &TestRecord) -> TestVerdict {
@@ -179,7 +183,7 @@ mod tests {
             }]
         }))
         .unwrap();
-        let r = run_record(&report, Some("ops".into()), vec![]);
+        let r = run_record(&report, vec![]);
         assert_eq!((r.counts.failed, r.exit_code), (1, 1));
         assert_eq!(r.partition.as_deref(), Some("hash:1/2"));
         let t = &r.tests[0];
