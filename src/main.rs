@@ -5,9 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod characterise_cmd;
 mod decode_cmd;
 mod history_cmd;
 mod history_record;
+mod evidence_args;
 mod mock_cmd;
 mod monitor_cmd;
 mod ports_cmd;
@@ -27,6 +29,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The accuracy study (21 CFR 878.4430(b)(2)(i)): every declared depth
+    /// at several rates, N strokes each, judged against limits; CSV, JSON
+    /// and plots.
+    Characterise(characterise_cmd::CharacteriseArgs),
     /// Decode protocol bytes (hex on the command line, or a raw capture file)
     /// into frames and messages, one per line.
     Decode(decode_cmd::DecodeArgs),
@@ -56,7 +62,7 @@ fn main() -> ExitCode {
     // A mock pen inside `penlab test` logs the faults and bugs the suite
     // provokes on purpose; only its errors belong in a test run's output.
     let default_filter = match cli.command {
-        Command::Test(_) => "warn,penlab_firmware_mock=error",
+        Command::Test(_) | Command::Characterise(_) => "warn,penlab_firmware_mock=error",
         _ => "warn",
     };
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr())
@@ -74,6 +80,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let result = match cli.command {
+        Command::Characterise(args) => characterise_cmd::run(args),
         Command::Decode(args) => decode_cmd::run(args),
         Command::History(args) => history_cmd::run(args),
         Command::Mock(args) => mock_cmd::run(args),

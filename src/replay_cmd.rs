@@ -1,5 +1,7 @@
-//! `penlab replay`: a capture, decoded frame by frame; optionally exported
-//! to pcapng for Wireshark and tshark.
+//! `penlab replay`: a capture, decoded frame by frame, with each side's
+//! sequence numbers checked; optionally exported to pcapng for Wireshark
+//! and tshark (tools/wireshark/penlab.lua decodes it there, with the same
+//! sequence checks).
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
@@ -9,7 +11,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use penlab_host::capture::{self, Entry, Event, Mark};
-use penlab_protocol::message::Direction;
+use penlab_protocol::codec::DecodeError;
+use penlab_protocol::message::{Direction, Message, MessageType};
+use penlab_protocol::seq::{SeqEvent, SeqTracker};
 
 /// Arguments of `penlab replay`.
 #[derive(Debug, Args)]
@@ -40,6 +44,7 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let entries = capture::timeline(&capture);
     let mut out = std::io::stdout().lock();
     let (mut frames, mut errors, mut gaps) = (0, 0, 0);
+    let mut seqs = SideSeqs::default();
     for entry in &entries {
         match entry {
             Entry::Frame(event) => {
@@ -48,10 +53,12 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     errors += 1;
                 }
-                print_event(&mut out, event, args.json)?;
+                let seq = seqs.observe(event);
+                print_event(&mut out, event, seq, args.json)?;
             }
             Entry::Link(mark) => {
                 gaps += usize::from(mark.event == capture::LinkEvent::Detached);
+                seqs = SideSeqs::default();
                 print_mark(&mut out, mark, args.json)?;
             }
         }
@@ -83,13 +90,55 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     })
 }
 
-fn print_event(out: &mut impl Write, event: &Event, json: bool) -> std::io::Result<()> {
+/// Each side's sequence numbers (PROTOCOL.md §3), tracked as a receiver
+/// tracks them: a host's `Hello` starts the host's numbering anew, the
+/// pen's `Ack` of it the pen's, and a link marker both.
+#[derive(Default)]
+struct SideSeqs {
+    host: SeqTracker,
+    pen: SeqTracker,
+}
+
+impl SideSeqs {
+    /// What the frame's `seq` means, for frames that passed their CRC.
+    fn observe(&mut self, event: &Event) -> Option<SeqEvent> {
+        let seq = match &event.result {
+            Ok(packet) => packet.seq,
+            Err(DecodeError::Message { seq, .. }) => *seq,
+            Err(_) => return None,
+        };
+        let message = event.result.as_ref().ok().map(|p| &p.message);
+        let tracker = match event.dir {
+            Direction::HostToPen => {
+                if matches!(message, Some(Message::Hello(_))) {
+                    self.host.reset();
+                }
+                &mut self.host
+            }
+            Direction::PenToHost => {
+                if matches!(message, Some(Message::Ack(a)) if a.command == MessageType::Hello.code())
+                {
+                    self.pen.reset();
+                }
+                &mut self.pen
+            }
+        };
+        Some(tracker.observe(seq))
+    }
+}
+
+fn print_event(
+    out: &mut impl Write,
+    event: &Event,
+    seq: Option<SeqEvent>,
+    json: bool,
+) -> std::io::Result<()> {
     let arrow = match event.dir {
         Direction::HostToPen => "host → pen",
         Direction::PenToHost => "pen → host",
     };
     if json {
-        let value = match &event.result {
+        let mut value = match &event.result {
             Ok(packet) => {
                 serde_json::json!({ "t_us": event.t_us, "dir": event.dir, "packet": packet })
             }
@@ -97,10 +146,22 @@ fn print_event(out: &mut impl Write, event: &Event, json: bool) -> std::io::Resu
                 serde_json::json!({ "t_us": event.t_us, "dir": event.dir, "error": e.code(), "detail": e, "wire": hex::encode(&event.wire) })
             }
         };
+        if let Some(seq) = seq {
+            value["seq"] = serde_json::json!(seq);
+        }
         writeln!(out, "{value}")
     } else {
         let t = event.t_us as f64 / 1e6;
-        writeln!(out, "{t:>12.6}s  {arrow}  {}", capture::describe(event))
+        let note = match seq {
+            Some(SeqEvent::Gap { lost }) => format!("  [{lost} frame(s) lost before this]"),
+            Some(SeqEvent::Duplicate) => "  [duplicate]".to_owned(),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "{t:>12.6}s  {arrow}  {}{note}",
+            capture::describe(event)
+        )
     }
 }
 

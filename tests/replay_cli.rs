@@ -186,3 +186,52 @@ fn a_gap_in_the_link_shows_in_replay_and_in_tshark() {
         "{text}"
     );
 }
+
+/// Each side's sequence numbers are checked as a receiver checks them:
+/// the pen's numbering restarts with its `Ack` of a `Hello`; a frame the
+/// pen skipped (Identity, seq 1) is a gap, and the host's `SetDepth` sent
+/// twice with one seq a duplicate (frames from PROTOCOL.md §12).
+#[test]
+fn replay_checks_sequence_numbers_per_side() {
+    let dir = scratch("seq");
+    let path = dir.join("seq.capture");
+    std::fs::write(
+        &path,
+        r#"{"format":"penlab-capture","version":1,"started_unix_us":0,"target":"/dev/ttyACM0"}
+{"t_us":0,"dir":"host_to_pen","hex":"020101020105ee81c16e00"}
+{"t_us":10,"dir":"pen_to_host","hex":"028001010106015f4849b900"}
+{"t_us":20,"dir":"pen_to_host","hex":"038302010104c409fa07dc05b42db42d01070e5203e803320606f26140d100"}
+{"t_us":30,"dir":"host_to_pen","hex":"03020107e204db7b957300"}
+{"t_us":40,"dir":"host_to_pen","hex":"03020107e204db7b957300"}
+"#,
+    )
+    .unwrap();
+    let (code, out, err) = penlab(&["replay", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        !lines[1].contains('['),
+        "the Ack of Hello starts the pen's numbering: {out}"
+    );
+    assert!(
+        lines[2].contains("Capabilities") && lines[2].ends_with("[1 frame(s) lost before this]"),
+        "{out}"
+    );
+    assert!(!lines[3].contains('['), "{out}");
+    assert!(lines[4].ends_with("[duplicate]"), "{out}");
+    let (_, json, _) = penlab(&["replay", "--json", path.to_str().unwrap()]);
+    let seqs: Vec<serde_json::Value> = json
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"].clone())
+        .collect();
+    assert_eq!(
+        seqs,
+        [
+            serde_json::json!("first"),
+            serde_json::json!("first"),
+            serde_json::json!({ "gap": { "lost": 1 } }),
+            serde_json::json!("in_order"),
+            serde_json::json!("duplicate"),
+        ]
+    );
+}

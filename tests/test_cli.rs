@@ -36,7 +36,10 @@ fn the_shipped_suite_passes_on_a_mock_and_reports() {
         xml.contains(r#"<testsuite name="accuracy""#) && xml.contains(r#"failures="0""#),
         "{xml}"
     );
-    assert!(xml.contains(r#"<property name="requirement" value="21 CFR 878.4430(b)(2)(i)"/>"#));
+    assert!(xml.contains(
+        r#"<property name="depth-accuracy[depth=200].requirement" value="21 CFR 878.4430(b)(2)(i)"/>"#
+    ));
+    assert!(xml.contains("<system-out>requirement: 21 CFR 878.4430(b)(2)(i)\n"));
     let record: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(record["device"]["model"], "penlab-mock-16");
@@ -126,7 +129,7 @@ fn a_pen_on_a_serial_port() {
         out.contains(&format!("{} (penlab-mock-6", pen.port)),
         "{out}"
     );
-    assert!(out.contains("3 passed, 0 failed"), "{out}");
+    assert!(out.contains("6 passed, 0 failed"), "{out}");
 }
 
 #[test]
@@ -167,4 +170,32 @@ fn a_bench_of_pens_runs_at_once() {
             && xml.contains(&format!("{} :: commands", ports[1])),
         "{xml}"
     );
+}
+
+#[test]
+fn list_prints_what_would_run_and_filters_select_by_id() {
+    let (code, out, err) = penlab(&["test", "--list"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("commands::set-depth[depth=*]  "), "{out}");
+    assert!(
+        out.contains("cartridge::no-cartridge  ") && out.contains("environment channel"),
+        "{out}"
+    );
+    let (_, watchdog, _) = penlab(&["test", "--list", "--filter", "watchdog::*"]);
+    let ids: Vec<&str> = watchdog.lines().filter(|l| l.contains("::")).collect();
+    assert!(!ids.is_empty());
+    assert!(
+        ids.iter().all(|l| l.starts_with("watchdog::")),
+        "{watchdog}"
+    );
+    assert!(
+        watchdog.contains(&format!("{} test(s)", ids.len())),
+        "{watchdog}"
+    );
+    // The same filter runs exactly those.
+    let (code, run, err) = penlab(&["test", "--mock", "skinpen-like", "--filter", "hello-*"]);
+    assert_eq!(code, 0, "{run}{err}");
+    let ran = test_ids(&run);
+    assert!(!ran.is_empty());
+    assert!(ran.iter().all(|id| id.contains("::hello-")), "{ran:?}");
 }

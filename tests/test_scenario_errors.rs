@@ -37,3 +37,28 @@ fn a_scenario_mistake_shows_its_line_and_a_caret() {
         .unwrap_or_else(|| panic!("no caret: {err}"));
     assert_eq!(caret.find('^'), source.find('{'), "{err}");
 }
+
+#[test]
+fn a_where_filter_naming_no_field_is_refused_at_load() {
+    // `stat` for `state`: before, it loaded, never matched, and was
+    // reported as a failure of the pen's firmware.
+    let dir = scratch("where-typo");
+    let bad = dir.join("typo.toml");
+    std::fs::write(
+        &bad,
+        "[suite]\ntitle = \"x\"\n\n[[test]]\nid = \"a\"\ntitle = \"a\"\nsteps = [\n  { await = \"status\", where = { stat = \"running\" } },\n]\n",
+    )
+    .unwrap();
+    let (code, out, err) = penlab(&["test", "--mock", "skinpen-like", bad.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "nothing ran: {out}");
+    let source = "  { await = \"status\", where = { stat = \"running\" } },";
+    let column = source.find("stat =").unwrap() + 1;
+    assert!(
+        err.contains(&format!(
+            "typo.toml:8:{column}: `where` names `stat`, which Status does not have; it has the fields"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("state"), "{err}");
+}

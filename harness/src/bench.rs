@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use crate::operator::Terminal;
 use crate::partition::Partition;
 use crate::report::{RunReport, json, junit, live};
 use crate::runner::{self, Interrupt, RunError, RunOptions, Target};
@@ -17,12 +18,22 @@ pub struct BenchOptions {
     pub partition: Option<Partition>,
     /// Run only tests with one of these tags (all when empty).
     pub tags: Vec<String>,
+    /// Run only tests whose id matches one of these globs (all when empty).
+    pub filters: Vec<String>,
+    /// Run a test that did not pass again up to this many times (flaky if
+    /// it then passes).
+    pub retries: u32,
     /// Write JUnit XML here.
     pub junit: Option<PathBuf>,
     /// Write the JSON record here.
     pub json: Option<PathBuf>,
     /// What interrupts the runs (Ctrl-C, SIGTERM).
     pub interrupt: Option<Interrupt>,
+    /// Ask an operator at this terminal to carry out environment steps on
+    /// pens without an environment channel (only with a terminal).
+    pub prompts: bool,
+    /// The operator's name, recorded in the reports.
+    pub operator: Option<String>,
 }
 
 /// Why a bench could not be carried out.
@@ -62,10 +73,20 @@ pub fn run(
     targets: &[Target],
     options: &BenchOptions,
 ) -> Result<BenchEnd, BenchError> {
+    // One terminal for the whole bench.
+    let operator = if options.prompts {
+        Terminal::attach()
+    } else {
+        None
+    };
     let run_options = |label: Option<String>| RunOptions {
+        operator: operator.clone(),
+        operator_name: options.operator.clone(),
         capture_dir: options.capture_dir.clone(),
         partition: options.partition,
         tags: options.tags.clone(),
+        filters: options.filters.clone(),
+        retries: options.retries,
         on_event: Some(live::reporter(label)),
         interrupt: options.interrupt.clone(),
     };

@@ -48,6 +48,7 @@ fn the_suite_covers_the_protocol() {
         "emergency-stop",
         "faults",
         "handshake",
+        "timing",
         "watchdog",
     ] {
         assert!(names.contains(&wanted), "no {wanted} suite in {names:?}");
@@ -133,36 +134,86 @@ const BUGS: &[(PlantedBug, &str, &str)] = &[
         "skinpen-like",
         "Capabilities.labelled_max_depth_um",
     ),
+    // Issue 15: one for each kind of requirement a pen can break.
+    (
+        PlantedBug::HelloKeepsMotor,
+        "skinpen-like",
+        "StrikeBatch arrived",
+    ),
+    (
+        PlantedBug::RoundsOffStep,
+        "dermapen4-like",
+        "expected Nack(OutOfRange)",
+    ),
+    (PlantedBug::SlowBatches, "skinpen-like", "R-RUN-1"),
+    (
+        PlantedBug::TelemetryDrift,
+        "skinpen-like",
+        "telemetry_mean_interval_ms",
+    ),
+    (
+        PlantedBug::WatchdogLate,
+        "skinpen-like",
+        "watchdog_ms = 1500",
+    ),
+    (
+        PlantedBug::WatchdogFedByNoise,
+        "skinpen-like",
+        "watchdog_ms = inf",
+    ),
+    (PlantedBug::DuplicateOldFrame, "skinpen-like", "R-SEQ-1"),
+    (
+        PlantedBug::PenFramesAnswered,
+        "skinpen-like",
+        "watchdog_ms = inf",
+    ),
+    (PlantedBug::EmptyBatches, "skinpen-like", "R-MSG-8"),
+    (
+        PlantedBug::TelemetryOutsideRunning,
+        "skinpen-like",
+        "R-RUN-5",
+    ),
+    (PlantedBug::StrikesAfterStopAck, "skinpen-like", "R-RUN-6"),
+    (PlantedBug::MotorStopsAfterAck, "skinpen-like", "R-RUN-6"),
+    (PlantedBug::StatusBeforeAck, "skinpen-like", "R-STATE-14"),
+    (PlantedBug::LockoutAfterInserted, "skinpen-like", "R-CART-3"),
+    (
+        PlantedBug::HelloKeepsSetPoints,
+        "dermapen4-like",
+        "depth_set_um",
+    ),
+    (
+        PlantedBug::SeqKeptBeforeHello,
+        "skinpen-like",
+        "expected Nack(WrongState)",
+    ),
+    (
+        PlantedBug::HelloIgnoresPersistingFault,
+        "skinpen-like",
+        "{\"state\":\"faulted\"}",
+    ),
+    (
+        PlantedBug::FaultedStartNoCartridge,
+        "skinpen-like",
+        "expected Nack(FaultActive)",
+    ),
+    (PlantedBug::LowBatteryLatches, "skinpen-like", "low_battery"),
+    (
+        PlantedBug::WatchdogFaultDropped,
+        "skinpen-like",
+        "active_faults",
+    ),
+    (
+        PlantedBug::ClearedFaultInHandshake,
+        "skinpen-like",
+        "watchdog_expired",
+    ),
+    (PlantedBug::StrikeCountRestarts, "skinpen-like", "R-MSG-7"),
 ];
 
-/// Planted bugs the shipped suite does not catch yet (issue 15 planted one
-/// for each kind of requirement a pen can break; the suite is extended to
-/// catch them next). When a new test catches one, move it to [`BUGS`] with
-/// the words its failure names it by.
-const NOT_CAUGHT_YET: &[PlantedBug] = &[
-    PlantedBug::HelloKeepsMotor,
-    PlantedBug::RoundsOffStep,
-    PlantedBug::SlowBatches,
-    PlantedBug::TelemetryDrift,
-    PlantedBug::WatchdogLate,
-    PlantedBug::WatchdogFedByNoise,
-    PlantedBug::DuplicateOldFrame,
-    PlantedBug::PenFramesAnswered,
-    PlantedBug::EmptyBatches,
-    PlantedBug::TelemetryOutsideRunning,
-    PlantedBug::StrikesAfterStopAck,
-    PlantedBug::MotorStopsAfterAck,
-    PlantedBug::StatusBeforeAck,
-    PlantedBug::LockoutAfterInserted,
-    PlantedBug::HelloKeepsSetPoints,
-    PlantedBug::SeqKeptBeforeHello,
-    PlantedBug::HelloIgnoresPersistingFault,
-    PlantedBug::FaultedStartNoCartridge,
-    PlantedBug::LowBatteryLatches,
-    PlantedBug::WatchdogFaultDropped,
-    PlantedBug::ClearedFaultInHandshake,
-    PlantedBug::StrikeCountRestarts,
-];
+/// Planted bugs the shipped suite does not catch yet. When a new test
+/// catches one, move it to [`BUGS`] with the words its failure names it by.
+const NOT_CAUGHT_YET: &[PlantedBug] = &[];
 
 #[test]
 fn every_planted_bug_is_caught_and_named() {
@@ -192,12 +243,37 @@ fn every_planted_bug_is_caught_and_named() {
 fn the_known_gaps_are_still_gaps() {
     // Keeps NOT_CAUGHT_YET honest: a bug the suite has learnt to catch
     // belongs in BUGS, with the words that name it.
-    for bug in NOT_CAUGHT_YET {
-        let failed = failures(&run("skinpen-like", &[*bug]));
-        assert!(
-            failed.is_empty(),
-            "{bug} is caught now; move it to BUGS:\n{}",
-            failed.join("\n")
-        );
-    }
+    let caught: Vec<String> = NOT_CAUGHT_YET
+        .iter()
+        .filter_map(|bug| {
+            let failed = failures(&run("skinpen-like", &[*bug]));
+            (!failed.is_empty()).then(|| format!("{bug}:\n  {}", failed.join("\n  ")))
+        })
+        .collect();
+    assert!(
+        caught.is_empty(),
+        "caught now; move them to BUGS:\n{}",
+        caught.join("\n")
+    );
+}
+
+#[test]
+fn a_pen_clock_that_wraps_mid_run_is_unwrapped() {
+    // R-TIME-3, R-HOST-7: the clock wraps 1.5 s after power-up, in the
+    // middle of the rate measurement; the rate stays finite and right, and
+    // no rule sees the step back as time going backwards.
+    let mut profile = Profile::builtin("dermapen4-like").expect("a shipped profile");
+    profile.timing.clock_start_us = u32::MAX - 1_500_000;
+    let target = Target::mock(profile, "dermapen4-like", BugSet::none(), 1, true);
+    let report = runner::run(&suites(), &target, RunOptions::default()).expect("the run starts");
+    assert_eq!(failures(&report), Vec::<String>::new());
+    let rates: Vec<f64> = report
+        .tests
+        .iter()
+        .flat_map(|t| &t.measurements)
+        .filter(|m| m.name == "puncture_rate")
+        .map(|m| m.value)
+        .collect();
+    assert!(rates.len() >= 3, "{rates:?}");
+    assert!(rates.iter().all(|r| r.is_finite() && *r > 0.0), "{rates:?}");
 }

@@ -56,6 +56,10 @@ pub const PROTOCOL_MAJOR: u8 = 1;
 /// Protocol minor version: additions that older peers can ignore safely.
 pub const PROTOCOL_MINOR: u8 = 0;
 
+/// `REQUIREMENTS.md`: every normative statement of `PROTOCOL.md` by its
+/// identifier, as a Markdown table (for reports that trace tests to them).
+pub const REQUIREMENTS_MD: &str = include_str!("../REQUIREMENTS.md");
+
 /// Largest frame before COBS encoding: header, payload and CRC.
 pub const MAX_FRAME: usize = 256;
 /// Largest COBS-encoded frame, without its delimiter. Anything longer between

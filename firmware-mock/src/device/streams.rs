@@ -124,7 +124,15 @@ impl Device {
             }
         }
         if self.telemetry_on() && now >= self.next_telemetry {
-            self.send_telemetry(now);
+            // Sampled at its deadline, as a pen's timer interrupt takes it;
+            // a late wake-up delays the frame, not the sample's time
+            // (R-RUN-4 is judged by time_us).
+            let sampled_at = if self.bugs.has(PlantedBug::TelemetryDrift) {
+                now
+            } else {
+                self.next_telemetry
+            };
+            self.send_telemetry(sampled_at);
             let period = self.telemetry_period();
             if self.bugs.has(PlantedBug::TelemetryDrift) {
                 self.next_telemetry = now + period + DRIFT;

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::measure::Measurement;
+use crate::measure::{Measurement, Verdict};
 
 /// The pen a run was against, from its `Identity`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -91,11 +91,40 @@ pub struct TestRecord {
     pub outcome: Outcome,
     /// Every measurement taken, with its limit.
     pub measurements: Vec<Measurement>,
-    /// Wall or virtual time the test took.
+    /// Time the test took on the run's clock: simulated for a mock in
+    /// virtual time ([`TestRecord::virtual_time`]), wall-clock otherwise.
     #[serde(with = "duration_ms")]
     pub duration: Duration,
+    /// Wall-clock time the test took.
+    #[serde(with = "duration_ms", default)]
+    pub wall_duration: Duration,
+    /// Whether [`TestRecord::duration`] is simulated time.
+    #[serde(default)]
+    pub virtual_time: bool,
+    /// Earlier tries that did not pass, when `--retries` ran it again
+    /// (oldest first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_tries: Vec<Outcome>,
+    /// Passed, but only after a try that did not: flaky, as nextest says.
+    #[serde(default)]
+    pub flaky: bool,
     /// What the runner did and saw, one line a step.
     pub log: Vec<String>,
+}
+
+impl TestRecord {
+    /// The measurements that came out MARGINAL.
+    pub fn marginal_measurements(&self) -> impl Iterator<Item = &Measurement> {
+        self.measurements
+            .iter()
+            .filter(|m| m.verdict == Verdict::Marginal)
+    }
+
+    /// A passed test with a MARGINAL measurement: a pass, reported as
+    /// MARGINAL so that a pen near its limits is seen.
+    pub fn is_marginal(&self) -> bool {
+        self.outcome == Outcome::Passed && self.marginal_measurements().next().is_some()
+    }
 }
 
 /// A requirement's row of the traceability table.
@@ -120,6 +149,9 @@ pub struct RunReport {
     pub started_unix_ms: u64,
     /// The shard this run was (`hash:1/4`), if partitioned.
     pub partition: Option<String>,
+    /// Who ran it at the bench (`--operator`).
+    #[serde(default)]
+    pub operator: Option<String>,
     /// The tests, in run order.
     pub tests: Vec<TestRecord>,
 }
@@ -127,12 +159,16 @@ pub struct RunReport {
 /// Counts of outcomes.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Totals {
-    /// Passed tests.
+    /// Passed tests (the marginal ones among them).
     pub passed: usize,
+    /// Passed tests with a MARGINAL measurement.
+    pub marginal: usize,
     /// Failed tests.
     pub failed: usize,
     /// Skipped tests.
     pub skipped: usize,
+    /// Of the passed ones, those that passed only on a retry.
+    pub flaky: usize,
     /// Tests that could not be carried out.
     pub errors: usize,
 }
@@ -143,7 +179,11 @@ impl RunReport {
         let mut t = Totals::default();
         for test in &self.tests {
             match test.outcome {
-                Outcome::Passed => t.passed += 1,
+                Outcome::Passed => {
+                    t.passed += 1;
+                    t.marginal += usize::from(test.is_marginal());
+                    t.flaky += usize::from(test.flaky);
+                }
                 Outcome::Failed { .. } => t.failed += 1,
                 Outcome::Skipped { .. } => t.skipped += 1,
                 Outcome::Error { .. } => t.errors += 1,
@@ -226,13 +266,13 @@ mod tests {
                 "depth_settled",
                 1_012.0,
                 "um",
-                Limit::Tolerance {
-                    nominal: 1_000.0,
-                    abs: Some(50.0),
-                    rel: None,
-                },
+                Limit::abs(1_000.0, 50.0),
             )],
             duration: Duration::from_millis(350),
+            wall_duration: Duration::from_millis(350),
+            virtual_time: false,
+            earlier_tries: Vec::new(),
+            flaky: false,
             log: vec!["send SetDepth(1000)".into(), "ack in 3 ms".into()],
         }
     }
@@ -249,6 +289,7 @@ mod tests {
             }),
             started_unix_ms: 1_763_700_000_000,
             partition: None,
+            operator: None,
             tests,
         }
     }
@@ -339,15 +380,25 @@ mod tests {
                 },
             ),
         ]);
-        let xml = r.to_junit().to_string().unwrap();
+        let xml = junit::to_xml(&r.to_junit()).unwrap();
         assert!(
             xml.contains(r#"<testsuite name="depth" tests="2""#),
+            "{xml}"
+        );
+        // junit-10.xsd: no skipped count on the root, no case properties;
+        // they head the case's output instead, and go to its suite.
+        assert!(
+            xml.contains(r#"<testsuites name="penlab" tests="2" failures="1""#),
+            "{xml}"
+        );
+        assert!(
+            xml.contains("<system-out>requirement: REQ-DEPTH-2\ntag: accuracy\n"),
             "{xml}"
         );
         assert!(xml.contains(r#"failures="1""#), "{xml}");
         assert!(xml.contains(r#"<failure message="depth 1250 µm reported as 1500 µm: off by one step" type="conformance""#), "{xml}");
         assert!(
-            xml.contains(r#"<property name="requirement" value="REQ-DEPTH-2"/>"#),
+            xml.contains(r#"<property name="steps.requirement" value="REQ-DEPTH-2"/>"#),
             "{xml}"
         );
         assert!(
@@ -355,6 +406,41 @@ mod tests {
             "{xml}"
         );
         assert!(xml.contains("measurement.depth_settled"), "{xml}");
+        let mut again = r.to_junit();
+        junit::fit_schema(&mut again);
+        assert_eq!(again, r.to_junit(), "fitting twice changes nothing");
         assert!(xml.contains("send SetDepth(1000)"), "{xml}");
+    }
+
+    #[test]
+    fn a_marginal_measurement_is_a_pass_shown_everywhere() {
+        let mut near = record("settle", &["REQ-DEPTH-1"], Outcome::Passed);
+        near.measurements = vec![Measurement::new(
+            "depth",
+            1_040.0,
+            "um",
+            Limit::abs(1_000.0, 50.0).with_marginal_abs(35.0),
+        )];
+        let clean = record("steps", &["REQ-DEPTH-1"], Outcome::Passed);
+        assert!(near.is_marginal() && !clean.is_marginal());
+        let r = report(vec![near, clean]);
+        assert_eq!(r.exit_code(), 0);
+        let t = r.totals();
+        assert_eq!((t.passed, t.marginal, t.failed), (2, 1, 0));
+        let v = r.to_json();
+        assert_eq!(v["tests"][0]["measurements"][0]["verdict"], "marginal");
+        assert_eq!(v["tests"][1]["measurements"][0]["verdict"], "pass");
+        assert_eq!(v["totals"]["marginal"], 1);
+        let xml = r.to_junit().to_string().unwrap();
+        assert!(xml.contains(r#"failures="0""#), "{xml}");
+        assert!(
+            xml.contains("MARGINAL: depth = 1040 um, limit 1000 um ± 50 um (marginal beyond ± 35 um): MARGINAL"),
+            "{xml}"
+        );
+        assert!(
+            live::summary(&r).contains("2 passed (1 marginal), 0 failed"),
+            "{}",
+            live::summary(&r)
+        );
     }
 }

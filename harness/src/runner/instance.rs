@@ -4,10 +4,12 @@
 
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::FutureExt;
 use penlab_host::capture::{CaptureWriter, Header};
+use penlab_host::limits::PenLimits;
 use penlab_host::session::{Reply, Session, SessionError, SessionOptions};
 use penlab_host::transport::{Connection, Link};
 
@@ -17,9 +19,22 @@ use super::pen::{Pen, Unreachable, connect};
 use super::plan::Instance;
 use super::target::Target;
 use super::teardown::{BodyEnd, MotorGuard, TeardownEnd, panic_message};
+use crate::operator::Operator;
 use crate::report::{Outcome, TestRecord};
 use crate::scenario::TestCase;
 use crate::steps::{Step, StepError, StepFuture, TestCtx, late};
+use crate::transcript::{Transcript, frames, rules};
+
+/// How the harness's sessions behave: a command is retransmitted only once
+/// the host-side deadline (50 ms and the link allowance) has passed
+/// (R-HOST-3).
+pub(crate) fn host_options() -> SessionOptions {
+    SessionOptions {
+        ack_deadline: penlab_protocol::timing::ACK_DEADLINE
+            + penlab_protocol::timing::HOST_LINK_ALLOWANCE,
+        ..SessionOptions::default()
+    }
+}
 
 /// A test's record, and why the run must not go on after it, if so.
 pub(crate) struct Ran {
@@ -38,6 +53,10 @@ fn blank_record(instance: &Instance<'_>) -> TestRecord {
         outcome: Outcome::Passed,
         measurements: Vec::new(),
         duration: Duration::ZERO,
+        wall_duration: Duration::ZERO,
+        virtual_time: false,
+        earlier_tries: Vec::new(),
+        flaky: false,
         log: Vec::new(),
     }
 }
@@ -48,6 +67,7 @@ pub(crate) async fn run_instance(
     target: &Target,
     pen: Option<&Pen>,
     captures: Option<&Path>,
+    operator: Option<&Arc<dyn Operator>>,
     interrupt: &Interrupt,
 ) -> Ran {
     let test = instance.test;
@@ -57,6 +77,8 @@ pub(crate) async fn run_instance(
         abort: None,
     };
     let started = tokio::time::Instant::now();
+    let wall = std::time::Instant::now();
+    record.virtual_time = target.virtual_time && target.transport.is_in_process();
     let Some(Pen { vars, limits }) = pen else {
         record.outcome = Outcome::Error {
             message: format!("could not reach the pen ({})", target.describe()),
@@ -78,13 +100,16 @@ pub(crate) async fn run_instance(
         };
         return ran(record);
     }
-    if test.needs_env() && env.is_none() {
+    if test.needs_env() && env.is_none() && operator.is_none() {
         record.outcome = Outcome::Skipped {
-            reason: "needs the mock's environment channel (force, cartridge or fault injection): run it with --mock, or by hand".into(),
+            reason: "needs the mock's environment channel (force, cartridge or fault injection) or an operator: run it with --mock, or at a terminal without --no-prompts".into(),
         };
         return ran(record);
     }
-    let mut session = Session::new(link, SessionOptions::default());
+    // Every byte both ways, for the rules every test is held to.
+    let transcript = Transcript::new();
+    let link = transcript.tee(link);
+    let mut session = Session::new(link, host_options());
     if let Some(dir) = captures {
         capture_into(&mut session, dir, instance, target, &mut record.log);
     }
@@ -95,8 +120,12 @@ pub(crate) async fn run_instance(
         test,
         persistent: target.is_persistent(),
         watchdog_ms: limits.watchdog_timeout_ms,
+        limits,
     };
-    let guarded = MotorGuard::new(TestCtx::new(session, env, vars), interrupt, TEST_TIMEOUT)
+    let mut ctx = TestCtx::new(session, env, vars);
+    ctx.transcript = Some(transcript.clone());
+    ctx.operator = operator.cloned();
+    let guarded = MotorGuard::new(ctx, interrupt, TEST_TIMEOUT)
         .run(&body)
         .await;
     let mut ctx = guarded.ctx;
@@ -194,10 +223,26 @@ pub(crate) async fn run_instance(
     {
         outcome = Outcome::Failed { message: problem };
     }
+    let broken = rules::check(&frames(&transcript), transcript.now());
+    for v in &broken {
+        ctx.log.push(format!("rule broken: {v}"));
+    }
+    if outcome == Outcome::Passed
+        && let Some(first) = broken.first()
+    {
+        let more = match broken.len() {
+            1 => String::new(),
+            n => format!(" (and {} more in the log)", n - 1),
+        };
+        outcome = Outcome::Failed {
+            message: format!("{first}{more}"),
+        };
+    }
     record.outcome = outcome;
     record.measurements = ctx.measurements;
     record.log = ctx.log;
     record.duration = started.elapsed();
+    record.wall_duration = wall.elapsed();
     Ran { record, abort }
 }
 
@@ -214,20 +259,25 @@ fn capture_into(
         .replace("::", "--")
         .replace(['[', ']', '=', '/'], "_")
         + ".capture";
-    match std::fs::File::create(dir.join(file_name)) {
-        Ok(file) => {
-            let unix_us = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_micros() as u64);
-            let writer: Box<dyn std::io::Write + Send> = Box::new(file);
-            if let Ok(c) =
-                CaptureWriter::new(writer, &Header::new(target.describe(), unix_us, None))
-            {
-                session.capture_to(c);
-            }
-        }
-        Err(e) => log.push(format!("capture not written: {e}")),
+    if let Err(e) = capture_session(session, &dir.join(file_name), target) {
+        log.push(format!("capture not written: {e}"));
     }
+}
+
+/// Records every byte of `session` into a capture file at `path`.
+pub(crate) fn capture_session(
+    session: &mut Session<Box<dyn Link>>,
+    path: &Path,
+    target: &Target,
+) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    let unix_us = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64);
+    let writer: Box<dyn std::io::Write + Send> = Box::new(file);
+    let capture = CaptureWriter::new(writer, &Header::new(target.describe(), unix_us, None))?;
+    session.capture_to(capture);
+    Ok(())
 }
 
 /// A test that could not run because the first handshake failed: a failure
@@ -253,6 +303,9 @@ struct TestBody<'t> {
     test: &'t TestCase,
     persistent: bool,
     watchdog_ms: u16,
+    /// What the first handshake declared: every later one must declare the
+    /// same (R-MSG-5).
+    limits: &'t PenLimits,
 }
 
 impl Step for TestBody<'_> {
@@ -280,6 +333,13 @@ impl Step for TestBody<'_> {
                     | SessionError::Stalled { .. } => StepError::Error(format!("handshake: {e}")),
                     other => StepError::Fail(format!("{other}")),
                 })?;
+                if h.limits != *self.limits {
+                    return Err(StepError::Fail(format!(
+                        "R-MSG-5: the pen declared other Capabilities than at the first handshake ({:?}, then {:?}); they never change while it is powered",
+                        self.limits, h.limits
+                    )));
+                }
+                cx.last_set_point = Some(tokio::time::Instant::now());
                 cx.log.push(format!(
                     "handshake in {:?}: {} {}",
                     h.took,

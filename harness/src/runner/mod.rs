@@ -26,14 +26,18 @@ pub mod target;
 pub mod teardown;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+pub(crate) use instance::capture_session;
 pub use interrupt::{Interrupt, InterruptHandle, InterruptState, Signal};
 pub use pen::CONNECT_TIMEOUT;
+pub(crate) use pen::{connect, device_info};
 pub use target::Target;
 
+use crate::operator::Operator;
 use crate::partition::Partition;
-use crate::report::{RunReport, TestRecord};
+use crate::report::{Outcome, RunReport, TestRecord};
 use crate::scenario::Suite;
 
 /// Longest a single test may run (virtual time for a mock in virtual time).
@@ -48,10 +52,21 @@ pub struct RunOptions {
     pub partition: Option<Partition>,
     /// Run only tests with one of these tags (all when empty).
     pub tags: Vec<String>,
+    /// Run only tests whose id (`suite::test`, with its sweep point)
+    /// matches one of these globs (`*`, `?`; all when empty).
+    pub filters: Vec<String>,
+    /// Run a test that did not pass again, up to this many times; one that
+    /// passes on a retry is reported flaky.
+    pub retries: u32,
     /// Called as the run goes (see [`RunEvent`]).
     pub on_event: Option<ProgressFn>,
     /// What interrupts the run (never, when `None`).
     pub interrupt: Option<Interrupt>,
+    /// Who carries out the environment steps on a pen without an
+    /// environment channel (they are skipped without one).
+    pub operator: Option<Arc<dyn Operator>>,
+    /// The operator's name, for the reports.
+    pub operator_name: Option<String>,
 }
 
 /// A callback for progress.
@@ -90,6 +105,52 @@ pub enum RunError {
     },
 }
 
+/// The runtime a run on `target` runs on: one thread, on the paused clock
+/// (virtual time) for an in-process pen that asks for it.
+pub(crate) fn runtime_for(target: &Target) -> Result<tokio::runtime::Runtime, RunError> {
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_all();
+    if target.virtual_time && target.transport.is_in_process() {
+        builder.start_paused(true);
+    }
+    builder.build().map_err(RunError::Runtime)
+/// A test as `penlab test --list` shows it: what would run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    /// `suite::test`, with `[depth=*]` or `[rate=*]` for a swept test (its
+    /// points come from the pen).
+    pub id: String,
+    /// What it checks.
+    pub title: String,
+    /// Its tags.
+    pub tags: Vec<String>,
+    /// Whether it needs the mock's environment channel (or an operator).
+    pub needs_env: bool,
+}
+
+/// The tests a run with these filters would run, in order, without
+/// reaching a pen (so sweeps are not expanded).
+pub fn list(
+    suites: &[Suite],
+    tags: &[String],
+    filters: &[String],
+    partition: Option<Partition>,
+) -> Vec<Listed> {
+    plan::plan(suites, None, tags, filters, partition)
+        .into_iter()
+        .map(|i| Listed {
+            id: match i.test.sweep {
+                Some(crate::scenario::Sweep::Depth) => format!("{}[depth=*]", i.id),
+                Some(crate::scenario::Sweep::Rate) => format!("{}[rate=*]", i.id),
+                None => i.id.clone(),
+            },
+            title: i.test.title.clone(),
+            tags: i.test.tags.clone(),
+            needs_env: i.test.needs_env(),
+        })
+        .collect()
+}
+
 /// Runs `suites` against `target`. An interrupted run returns the report
 /// of what ran (the test it cut short recorded as an error).
 pub fn run(
@@ -103,12 +164,7 @@ pub fn run(
             source,
         })?;
     }
-    let mut builder = tokio::runtime::Builder::new_current_thread();
-    builder.enable_all();
-    if target.virtual_time && target.transport.is_in_process() {
-        builder.start_paused(true);
-    }
-    let runtime = builder.build().map_err(RunError::Runtime)?;
+    let runtime = runtime_for(target)?;
     let started_unix_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
@@ -118,6 +174,7 @@ pub fn run(
         device: None,
         started_unix_ms,
         partition: options.partition.map(|p| p.to_string()),
+        operator: options.operator_name.clone(),
         tests: Vec::new(),
     };
     let interrupt = options.interrupt.take().unwrap_or_else(Interrupt::never);
@@ -139,6 +196,7 @@ pub fn run(
             suites,
             pen.as_ref().map(|p| &p.vars),
             &options.tags,
+            &options.filters,
             options.partition,
         );
         emit(RunEvent::Planned(instances.len()));
@@ -152,21 +210,38 @@ pub fn run(
                 break;
             }
             emit(RunEvent::Started(&instance.id));
-            let ran = match &unreachable {
-                Some(e) => instance::Ran {
-                    record: instance::unreachable_record(instance, target, e),
-                    abort: None,
-                },
-                None => {
-                    instance::run_instance(
-                        instance,
-                        target,
-                        pen.as_ref(),
-                        options.capture_dir.as_deref(),
-                        &interrupt,
-                    )
-                    .await
+            let mut earlier = Vec::new();
+            let ran = loop {
+                let mut ran = match &unreachable {
+                    Some(e) => instance::Ran {
+                        record: instance::unreachable_record(instance, target, e),
+                        abort: None,
+                    },
+                    None => {
+                        instance::run_instance(
+                            instance,
+                            target,
+                            pen.as_ref(),
+                            options.capture_dir.as_deref(),
+                            options.operator.as_ref(),
+                            &interrupt,
+                        )
+                        .await
+                    }
+                };
+                let retry = matches!(
+                    ran.record.outcome,
+                    Outcome::Failed { .. } | Outcome::Error { .. }
+                ) && ran.abort.is_none()
+                    && unreachable.is_none()
+                    && interrupt.signal().is_none()
+                    && (earlier.len() as u32) < options.retries;
+                if !retry {
+                    ran.record.flaky = ran.record.outcome == Outcome::Passed && !earlier.is_empty();
+                    ran.record.earlier_tries = earlier;
+                    break ran;
                 }
+                earlier.push(ran.record.outcome);
             };
             emit(RunEvent::Finished(&ran.record));
             report.tests.push(ran.record);

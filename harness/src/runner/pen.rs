@@ -4,8 +4,9 @@
 use std::time::Duration;
 
 use penlab_host::limits::PenLimits;
-use penlab_host::session::{Session, SessionError, SessionOptions};
+use penlab_host::session::{Session, SessionError};
 use penlab_host::transport::Connection;
+use penlab_protocol::message::Identity;
 
 use super::interrupt::Interrupt;
 use super::target::Target;
@@ -39,6 +40,16 @@ pub(crate) struct Pen {
     pub limits: PenLimits,
 }
 
+/// Who the pen is, as reports name it.
+pub(crate) fn device_info(identity: &Identity) -> DeviceInfo {
+    DeviceInfo {
+        model: identity.model.to_string(),
+        firmware: identity.firmware.to_string(),
+        serial: identity.serial.to_string(),
+        protocol: format!("{}.{}", identity.protocol_major, identity.protocol_minor),
+    }
+}
+
 /// The probe's body: the handshake alone.
 #[derive(Debug)]
 struct Handshake;
@@ -70,7 +81,7 @@ pub(crate) async fn probe(
     let connection = connect(target)
         .await
         .map_err(|e| StepError::Error(e.to_string()))?;
-    let session = Session::new(connection.link, SessionOptions::default());
+    let session = Session::new(connection.link, super::instance::host_options());
     let ctx = TestCtx::new(session, None, Vars::default());
     let guarded = MotorGuard::new(ctx, interrupt, super::TEST_TIMEOUT)
         .run(&Handshake)
@@ -90,15 +101,7 @@ pub(crate) async fn probe(
     let Some(h) = guarded.ctx.session.handshake() else {
         return Err(StepError::Error("no handshake".into()));
     };
-    let device = DeviceInfo {
-        model: h.identity.model.to_string(),
-        firmware: h.identity.firmware.to_string(),
-        serial: h.identity.serial.to_string(),
-        protocol: format!(
-            "{}.{}",
-            h.identity.protocol_major, h.identity.protocol_minor
-        ),
-    };
+    let device = device_info(&h.identity);
     let pen = Pen {
         vars: Vars::from_limits(&h.limits),
         limits: h.limits.clone(),

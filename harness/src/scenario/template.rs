@@ -29,6 +29,10 @@ pub const VARIABLES: &[&str] = &[
     "needles",
     "watchdog_ms",
     "telemetry_ms",
+    "telemetry_tolerance_ms",
+    "telemetry_window_ms",
+    "depth_off_step",
+    "rate_off_step",
 ];
 
 impl Vars {
@@ -57,6 +61,28 @@ impl Vars {
         put("needles", f64::from(c.needle_count));
         put("watchdog_ms", f64::from(c.watchdog_timeout_ms));
         put("telemetry_ms", f64::from(c.telemetry_period_ms));
+        let period = std::time::Duration::from_millis(u64::from(c.telemetry_period_ms));
+        put(
+            "telemetry_tolerance_ms",
+            penlab_protocol::timing::telemetry_interval_tolerance(period).as_secs_f64() * 1e3,
+        );
+        // Enough for a mean of 20 intervals even from a pen 20 % slow.
+        let intervals = penlab_protocol::timing::TELEMETRY_MEAN_WINDOW as f64 * 1.5;
+        put(
+            "telemetry_window_ms",
+            f64::from(c.telemetry_period_ms) * intervals,
+        );
+        // A value in range but off the grid (R-CMD-2, R-CMD-3): half a step
+        // above the middle one; on a fixed-rate pen one cHz above its rate.
+        put(
+            "depth_off_step",
+            f64::from(c.depth_setting((c.depth_settings() - 1) / 2))
+                + f64::from((c.depth_step_um / 2).max(1)),
+        );
+        put(
+            "rate_off_step",
+            rate_mid + f64::from((c.rate_step_chz / 2).max(1)),
+        );
         put("features", f64::from(c.features));
         Vars(v)
     }
@@ -76,6 +102,11 @@ impl Vars {
     pub fn declares(&self, feature: Feature) -> bool {
         let bits = self.0.get("features").copied().unwrap_or(0.0) as u8;
         bits & feature.bit() != 0
+    }
+
+    /// A variable's value, if it has one.
+    pub fn get(&self, name: &str) -> Option<f64> {
+        self.0.get(name).copied()
     }
 
     /// Sets a variable.

@@ -52,6 +52,7 @@ impl StepKind for Await {
                 .cloned()
                 .unwrap_or(toml::Value::Integer(1_000)),
         };
+        check_fields(step.message_type, &step.filter, cx)?;
         cx.fill(&toml::Value::Table(step.filter.clone()))?;
         cx.check_ms(&step.within_ms, "within_ms")?;
         Ok(step)
@@ -119,6 +120,45 @@ impl Step for Await {
     }
 }
 
+/// The field names of `message_type` as a `where` filter names them (its
+/// §12 JSON form), from a sample message of the type.
+fn field_names(message_type: MessageType) -> Vec<String> {
+    penlab_protocol::samples::every_message()
+        .iter()
+        .find(|m| m.msg_type() == message_type)
+        .and_then(|m| serde_json::to_value(m).ok())
+        .and_then(|v| v.as_object()?.values().next()?.as_object().cloned())
+        .map(|fields| fields.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// A filter may name only fields the message has: a typo would otherwise
+/// never match and pass for a firmware failure.
+fn check_fields(
+    message_type: MessageType,
+    filter: &toml::Table,
+    cx: &ParseCtx<'_>,
+) -> Result<(), SourceError> {
+    let known = field_names(message_type);
+    for key in filter.keys() {
+        if !known.contains(key) {
+            let has = if known.is_empty() {
+                "no fields".to_owned()
+            } else {
+                format!("the fields {}", known.join(", "))
+            };
+            return Err(cx.error_at(
+                key,
+                format!(
+                    "`where` names `{key}`, which {} does not have; it has {has}",
+                    message_type.name()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn fields_match(packet: &Packet, want: &serde_json::Value) -> bool {
     let Some(want) = want.as_object() else {
         return true;
@@ -161,6 +201,23 @@ fn summarise(seen: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_message_type_has_its_fields_known() {
+        let mut status = field_names(MessageType::Status);
+        status.sort();
+        assert_eq!(
+            status,
+            [
+                "active_faults",
+                "cartridge",
+                "depth_set_um",
+                "rate_set_chz",
+                "state"
+            ]
+        );
+        assert!(field_names(MessageType::Fault).contains(&"code".to_owned()));
+    }
 
     #[test]
     fn a_failed_wait_counts_what_it_saw() {

@@ -11,7 +11,10 @@ use penlab_host::transport::Link;
 use penlab_protocol::message::Message;
 
 use crate::measure::Measurement;
+use crate::operator::Operator;
 use crate::scenario::Vars;
+use crate::transcript::Transcript;
+use std::sync::Arc;
 
 /// What a running test keeps, for its steps.
 pub struct TestCtx {
@@ -29,6 +32,14 @@ pub struct TestCtx {
     pub last_reply: Option<Reply>,
     /// What arrived during waits, for a later `await` to find.
     pub backlog: VecDeque<Inbound>,
+    /// Every byte of the test both ways, when the runner keeps one.
+    pub transcript: Option<Transcript>,
+    /// When the pen last acknowledged a set point (or a `Hello`), for the
+    /// `busy` limit (R-BUSY-2).
+    pub last_set_point: Option<tokio::time::Instant>,
+    /// Someone at the bench for what the environment channel does on the
+    /// mock, when the pen has none.
+    pub operator: Option<Arc<dyn Operator>>,
 }
 
 impl TestCtx {
@@ -42,6 +53,9 @@ impl TestCtx {
             measurements: Vec::new(),
             last_reply: None,
             backlog: VecDeque::new(),
+            transcript: None,
+            last_set_point: None,
+            operator: None,
         }
     }
 

@@ -3,7 +3,12 @@
 //! ```toml
 //! { measure = "strike_depth_um", over_ms = 1000, limit = { nominal = "${depth}", abs = 50 } }
 //! { measure = "depth_settle_ms", target_um = "${depth}", within_um = 50, limit = { max = 500 } }
+//! { measure = "strike_depth_um", limit = { nominal = "${depth}", abs = 50, marginal_abs = 35 } }
+//! { measure = "watchdog_ms", noise = "crc_errors", over_ms = "${watchdog_ms + 500}", limit = { min = "${watchdog_ms}", max = "${watchdog_ms + 70}" } }
 //! ```
+//!
+//! A value outside its limit fails the test; one inside the limit but
+//! outside its marginal band is recorded MARGINAL and the test goes on.
 
 use std::time::Duration;
 
@@ -12,6 +17,10 @@ use penlab_host::session::Inbound;
 use penlab_protocol::message::{Message, Packet};
 use serde::Deserialize;
 
+use super::timing::{
+    Noise, longest_batch_gap, telemetry_intervals, unwrap_clock, watchdog_expiry, worst_interval,
+    worst_mean,
+};
 use super::{ParseCtx, Step, StepError, StepFuture, StepKind, TestCtx};
 use crate::measure::{Limit, Measurement};
 
@@ -29,6 +38,18 @@ pub enum Quantity {
     DepthSettleMs,
     /// Latency of the last command's answer, ms.
     AckLatencyMs,
+    /// The `Telemetry` interval farthest from the period over the window,
+    /// by the pen's `time_us`, ms (R-RUN-4).
+    TelemetryIntervalMs,
+    /// The mean of 20 consecutive `Telemetry` intervals farthest from the
+    /// period over the window, by `time_us`, ms (R-RUN-4).
+    TelemetryMeanIntervalMs,
+    /// The longest time between two strike batches while the motor struck,
+    /// by arrival, ms (R-RUN-1).
+    StrikeBatchIntervalMs,
+    /// From the last frame that fed the watchdog to its `Fault`, with the
+    /// host silent but for `noise`, ms (R-WD-4, R-WD-2).
+    WatchdogMs,
 }
 
 impl Quantity {
@@ -37,7 +58,24 @@ impl Quantity {
         match self {
             Quantity::StrikeRateHz => "Hz",
             Quantity::StrikeDepthUm | Quantity::TelemetryDepthUm => "um",
-            Quantity::DepthSettleMs | Quantity::AckLatencyMs => "ms",
+            Quantity::DepthSettleMs
+            | Quantity::AckLatencyMs
+            | Quantity::TelemetryIntervalMs
+            | Quantity::TelemetryMeanIntervalMs
+            | Quantity::StrikeBatchIntervalMs
+            | Quantity::WatchdogMs => "ms",
+        }
+    }
+
+    /// Why there was no finite value, for a failure's message.
+    fn when_missing(self) -> &'static str {
+        match self {
+            Quantity::WatchdogMs => "no Fault(watchdog_expired) came within the window",
+            Quantity::TelemetryMeanIntervalMs => {
+                "fewer than 21 Telemetry frames in the window: no mean of 20 intervals"
+            }
+            Quantity::DepthSettleMs => "the depth did not settle within the window",
+            _ => "nothing to measure in the window",
         }
     }
 
@@ -49,6 +87,10 @@ impl Quantity {
             Quantity::TelemetryDepthUm => "telemetry_depth_um",
             Quantity::DepthSettleMs => "depth_settle_ms",
             Quantity::AckLatencyMs => "ack_latency_ms",
+            Quantity::TelemetryIntervalMs => "telemetry_interval_ms",
+            Quantity::TelemetryMeanIntervalMs => "telemetry_mean_interval_ms",
+            Quantity::StrikeBatchIntervalMs => "strike_batch_interval_ms",
+            Quantity::WatchdogMs => "watchdog_ms",
         }
     }
 }
@@ -67,12 +109,20 @@ pub struct Measure {
     target_um: Option<toml::Value>,
     /// For `depth_settle_ms`: how close counts as settled (templated).
     within_um: Option<toml::Value>,
+    /// For `watchdog_ms`: what the host sends while it waits.
+    noise: Noise,
 }
 
 impl StepKind for Measure {
     const KEY: &'static str = "measure";
-    const OPTIONS: &'static [&'static str] =
-        &["name", "over_ms", "limit", "target_um", "within_um"];
+    const OPTIONS: &'static [&'static str] = &[
+        "name",
+        "over_ms",
+        "limit",
+        "target_um",
+        "within_um",
+        "noise",
+    ];
 
     fn parse(table: &toml::Table, cx: &ParseCtx<'_>) -> Result<Self, SourceError> {
         let quantity: Quantity = table[Self::KEY]
@@ -97,17 +147,24 @@ impl StepKind for Measure {
                 .ok_or_else(|| cx.error("a `measure` step needs a `limit`"))?,
             target_um: table.get("target_um").cloned(),
             within_um: table.get("within_um").cloned(),
+            noise: match table.get("noise") {
+                None => Noise::None,
+                Some(v) if quantity == Quantity::WatchdogMs => {
+                    v.clone().try_into().map_err(|e: toml::de::Error| {
+                        cx.error(format!("`noise`: {}", e.message().trim()))
+                    })?
+                }
+                Some(_) => return Err(cx.error("`noise` is only for `watchdog_ms`")),
+            },
         };
         cx.check_ms(&step.over_ms, "over_ms")?;
         let limit: Limit = cx.fill_as(&step.limit, "limit")?;
-        if limit
-            == (Limit::Range {
-                min: None,
-                max: None,
-            })
-        {
+        if limit == Limit::range(None, None) {
             return Err(cx.error("`limit` needs `nominal` (with `abs` or `rel`), `min` or `max`: an empty limit passes anything"));
         }
+        limit
+            .validate()
+            .map_err(|e| cx.error(format!("`limit`: {e}")))?;
         if quantity == Quantity::DepthSettleMs
             && (step.target_um.is_none() || step.within_um.is_none())
         {
@@ -129,7 +186,10 @@ impl Step for Measure {
             let m = Measurement::new(self.name.clone(), value, self.quantity.unit(), limit);
             cx.log.push(m.describe());
             let passed = m.passed;
-            let text = m.describe();
+            let mut text = m.describe();
+            if !value.is_finite() {
+                text = format!("{text} ({})", self.quantity.when_missing());
+            }
             cx.measurements.push(m);
             if passed {
                 Ok(())
@@ -153,6 +213,22 @@ impl Measure {
                 let target = cx.number(self.target_um.as_ref())?;
                 let within = cx.number(self.within_um.as_ref())?;
                 settle_time(cx, window, target, within).await
+            }
+            Quantity::WatchdogMs => watchdog_expiry(cx, window, self.noise).await,
+            Quantity::StrikeBatchIntervalMs => {
+                let events = cx.session.idle(window).await.map_err(StepError::session)?;
+                Ok(longest_batch_gap(&events))
+            }
+            Quantity::TelemetryIntervalMs | Quantity::TelemetryMeanIntervalMs => {
+                let events = cx.session.idle(window).await.map_err(StepError::session)?;
+                let period = cx.vars.get("telemetry_ms").unwrap_or(f64::NAN);
+                let intervals =
+                    telemetry_intervals(events.iter().filter_map(|e| e.result.as_ref().ok()));
+                Ok(if self.quantity == Quantity::TelemetryIntervalMs {
+                    worst_interval(&intervals, period)
+                } else {
+                    worst_mean(&intervals, period)
+                })
             }
             Quantity::StrikeRateHz | Quantity::StrikeDepthUm | Quantity::TelemetryDepthUm => {
                 let events = cx.session.idle(window).await.map_err(StepError::session)?;
@@ -197,15 +273,21 @@ async fn settle_time(
 fn over_window<'p>(quantity: Quantity, packets: impl Iterator<Item = &'p Packet>) -> f64 {
     match quantity {
         Quantity::StrikeRateHz => {
-            let times: Vec<f64> = packets
+            let batches: Vec<_> = packets
                 .filter_map(|p| match &p.message {
                     Message::StrikeBatch(b) => Some(b),
                     _ => None,
                 })
-                .flat_map(|b| {
+                .collect();
+            // The pen's clock may wrap within the window (R-HOST-7).
+            let starts = unwrap_clock(batches.iter().map(|b| b.time_us));
+            let times: Vec<f64> = batches
+                .iter()
+                .zip(starts)
+                .flat_map(|(b, start)| {
                     b.strikes
                         .iter()
-                        .map(move |s| f64::from(b.time_us) + f64::from(s.offset_10us) * 10.0)
+                        .map(move |s| start as f64 + f64::from(s.offset_10us) * 10.0)
                 })
                 .collect();
             match (times.first(), times.last()) {
@@ -232,7 +314,7 @@ fn over_window<'p>(quantity: Quantity, packets: impl Iterator<Item = &'p Packet>
             Message::Telemetry(t) => Some(f64::from(t.depth_um)),
             _ => None,
         })),
-        Quantity::AckLatencyMs | Quantity::DepthSettleMs => f64::NAN,
+        _ => f64::NAN,
     }
 }
 

@@ -34,6 +34,7 @@ mod reply;
 mod resend_last;
 mod send;
 mod send_frame;
+mod timing;
 mod wait;
 
 use std::fmt;
@@ -220,6 +221,34 @@ impl<'a> ParseCtx<'a> {
     /// line and a caret.
     pub fn error(&self, message: impl Into<String>) -> SourceError {
         SourceError::new(self.file, self.text.clone(), self.span.clone(), message)
+    }
+
+    /// A mistake at the first `word` inside this step (a key), or at the
+    /// step when it is not found there.
+    pub fn error_at(&self, word: &str, message: impl Into<String>) -> SourceError {
+        let step = &self.text[self.span.clone()];
+        let at = step
+            .match_indices(word)
+            .find(|(i, _)| {
+                // A whole key, not part of a longer name.
+                let before = step[..*i].chars().next_back();
+                let after = step[i + word.len()..].chars().next();
+                let part = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                !part(before) && !part(after)
+            })
+            .map(|(i, _)| i);
+        match at {
+            Some(i) => {
+                let start = self.span.start + i;
+                SourceError::new(
+                    self.file,
+                    self.text.clone(),
+                    start..start + word.len(),
+                    message,
+                )
+            }
+            None => self.error(message),
+        }
     }
 
     /// `value` with its templates filled with stand-ins: an unknown name is

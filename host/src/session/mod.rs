@@ -420,6 +420,13 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
         Ok(seq)
     }
 
+    /// Writes `bytes` as they are (`what` names them in errors), without
+    /// waiting for anything: for tests of how a pen treats line noise and
+    /// frames that fail their checks.
+    pub async fn send_bytes(&mut self, what: &str, bytes: &[u8]) -> Result<(), SessionError> {
+        self.write(what, bytes).await
+    }
+
     /// The next thing the pen sent, waiting at most `within` (heartbeating
     /// meanwhile); `None` if nothing came.
     pub async fn recv(&mut self, within: Duration) -> Result<Option<Inbound>, SessionError> {
@@ -551,6 +558,15 @@ impl<L: AsyncRead + AsyncWrite + Unpin> Session<L> {
     }
 
     fn stamp(&mut self, result: Result<Packet, DecodeError>) -> Inbound {
+        if let Ok(Packet {
+            message: Message::Ack(a),
+            ..
+        }) = &result
+            && a.command == MessageType::Hello.code()
+        {
+            // The pen numbers from 0 again with the Ack of a Hello (§3).
+            self.pen_seq.reset();
+        }
         let seq = result.as_ref().ok().map(|p| self.pen_seq.observe(p.seq));
         if let Ok(Packet {
             message: Message::Ack(_) | Message::Nack(_),
