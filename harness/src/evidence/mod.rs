@@ -217,6 +217,10 @@ mod tests {
                 Limit::abs(1_000.0, 50.0).with_marginal_abs(35.0),
             )],
             duration: Duration::from_millis(1_800),
+            wall_duration: Duration::from_millis(1_800),
+            virtual_time: false,
+            earlier_tries: Vec::new(),
+            flaky: false,
             log: Vec::new(),
         }
     }
@@ -250,6 +254,7 @@ mod tests {
             }),
             started_unix_ms: 0,
             partition: None,
+            operator: None,
             tests: vec![
                 test("clean", Outcome::Passed, 1_010.0),
                 test("near", Outcome::Passed, 1_040.0),

@@ -114,6 +114,8 @@ pub(crate) fn runtime_for(target: &Target) -> Result<tokio::runtime::Runtime, Ru
         builder.start_paused(true);
     }
     builder.build().map_err(RunError::Runtime)
+}
+
 /// A test as `penlab test --list` shows it: what would run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listed {
