@@ -74,6 +74,7 @@ pub fn run_record(report: &RunReport, scenario_files: Vec<ScenarioFile>) -> RunR
         counts: Counts {
             passed: count(totals.passed),
             marginal: count(totals.marginal),
+            flaky: count(totals.flaky),
             failed: count(totals.failed),
             skipped: count(totals.skipped),
             errors: count(totals.errors),
@@ -96,6 +97,7 @@ fn test_verdict(test: &TestRecord) -> TestVerdict {
         title: test.title.clone(),
         requirements: test.requirements.clone(),
         verdict: test.outcome.label().to_owned(),
+        flaky: test.flaky,
         message,
         duration_ms: test.duration.as_secs_f64() * 1e3,
         measurements: test.measurements.iter().map(measurement).collect(),
