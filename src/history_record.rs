@@ -175,6 +175,8 @@ mod tests {
                 "suite": "accuracy", "id": "near", "title": "Near the limit",
                 "requirements": [], "tags": [],
                 "outcome": { "result": "passed" },
+                "earlier_tries": [{ "result": "failed", "message": "late" }],
+                "flaky": true,
                 "measurements": [{
                     "name": "strike_depth_um", "value": 1040.0, "unit": "um",
                     "limit": { "nominal": 1000.0, "abs": 50.0, "marginal_abs": 35.0 },
@@ -200,6 +202,8 @@ mod tests {
         assert_eq!(m.limit.tolerance(), Some(50.0));
         assert_eq!(m.limit.json["abs"], 50.0);
         assert_eq!(m.limit.text, "1000 um ± 50 um");
+        assert!(r.tests[1].flaky && !r.tests[0].flaky);
+        assert_eq!(r.counts.flaky, 1);
         let near = &r.tests[1].measurements[0];
         assert_eq!(near.verdict, "marginal");
         assert_eq!(near.limit.json["marginal_abs"], 35.0);
