@@ -61,6 +61,9 @@ pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// Columns of the `penlab history` table.
+const COLUMNS: usize = 13;
+
 fn list(store: &Store, path: &Path, args: &HistoryArgs) -> anyhow::Result<ExitCode> {
     let runs = store.runs(&RunFilter {
         serial: args.serial.clone(),
@@ -76,8 +79,8 @@ fn list(store: &Store, path: &Path, args: &HistoryArgs) -> anyhow::Result<ExitCo
     }
     let mut rows = vec![
         [
-            "RUN", "STARTED", "SERIAL", "FIRMWARE", "MODEL", "PASSED", "MARGINAL", "FAILED",
-            "SKIPPED", "ERRORS", "OPERATOR", "TARGET",
+            "RUN", "STARTED", "SERIAL", "FIRMWARE", "MODEL", "PASSED", "MARGINAL", "FLAKY",
+            "FAILED", "SKIPPED", "ERRORS", "OPERATOR", "TARGET",
         ]
         .map(str::to_owned),
     ];
@@ -86,7 +89,7 @@ fn list(store: &Store, path: &Path, args: &HistoryArgs) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
-fn row(r: &RunSummary) -> [String; 12] {
+fn row(r: &RunSummary) -> [String; COLUMNS] {
     let device = |f: fn(&penlab_store::Device) -> &str| {
         r.device
             .as_ref()
@@ -100,6 +103,7 @@ fn row(r: &RunSummary) -> [String; 12] {
         device(|d| &d.model),
         r.counts.passed.to_string(),
         r.counts.marginal.to_string(),
+        r.counts.flaky.to_string(),
         r.counts.failed.to_string(),
         r.counts.skipped.to_string(),
         r.counts.errors.to_string(),
@@ -108,8 +112,8 @@ fn row(r: &RunSummary) -> [String; 12] {
     ]
 }
 
-fn print_table(rows: &[[String; 12]]) {
-    let widths: Vec<usize> = (0..12)
+fn print_table(rows: &[[String; COLUMNS]]) {
+    let widths: Vec<usize> = (0..COLUMNS)
         .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
         .collect();
     for r in rows {

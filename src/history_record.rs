@@ -6,7 +6,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use penlab_harness::measure::{Limit, Measurement};
+use penlab_harness::measure::{Limit, Measurement, Verdict};
 use penlab_harness::report::{Outcome, RunReport, TestRecord};
 use penlab_harness::scenario::Suite;
 use penlab_store::{
@@ -40,7 +40,7 @@ impl Recorder {
     /// Records every report (one per pen of a bench); prints the run ids.
     pub fn record(&mut self, reports: &[RunReport]) -> anyhow::Result<()> {
         for report in reports {
-            let run = run_record(report, None, self.scenario_files.clone());
+            let run = run_record(report, self.scenario_files.clone());
             let id = self
                 .store
                 .record(&run)
@@ -55,24 +55,16 @@ impl Recorder {
 }
 
 /// The store's record of `report`.
-pub fn run_record(
-    report: &RunReport,
-    operator: Option<String>,
-    scenario_files: Vec<ScenarioFile>,
-) -> RunRecord {
+pub fn run_record(report: &RunReport, scenario_files: Vec<ScenarioFile>) -> RunRecord {
     let totals = report.totals();
     let tests: Vec<TestVerdict> = report.tests.iter().map(test_verdict).collect();
-    let marginal = tests
-        .iter()
-        .filter(|t| t.verdict == "passed" && t.measurements.iter().any(|m| m.verdict == "marginal"))
-        .count();
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
     RunRecord {
         started_unix_ms: report.started_unix_ms,
         tool: report.tool.clone(),
         target: report.target.clone(),
         partition: report.partition.clone(),
-        operator,
+        operator: report.operator.clone(),
         device: report.device.as_ref().map(|d| Device {
             model: d.model.clone(),
             firmware: d.firmware.clone(),
@@ -81,7 +73,8 @@ pub fn run_record(
         }),
         counts: Counts {
             passed: count(totals.passed),
-            marginal: count(marginal),
+            marginal: count(totals.marginal),
+            flaky: count(totals.flaky),
             failed: count(totals.failed),
             skipped: count(totals.skipped),
             errors: count(totals.errors),
@@ -104,6 +97,7 @@ fn test_verdict(test: &TestRecord) -> TestVerdict {
         title: test.title.clone(),
         requirements: test.requirements.clone(),
         verdict: test.outcome.label().to_owned(),
+        flaky: test.flaky,
         message,
         duration_ms: test.duration.as_secs_f64() * 1e3,
         measurements: test.measurements.iter().map(measurement).collect(),
@@ -111,24 +105,24 @@ fn test_verdict(test: &TestRecord) -> TestVerdict {
 }
 
 fn measurement(m: &Measurement) -> MeasurementRecord {
-    let json = serde_json::to_value(m).unwrap_or_default();
-    // The record's own verdict when it has one (`pass`, `marginal`,
-    // `fail`), else pass or fail.
-    let verdict = json["verdict"]
-        .as_str()
-        .map(str::to_owned)
-        .unwrap_or_else(|| if m.passed { "pass" } else { "fail" }.to_owned());
+    let verdict = match m.verdict {
+        Verdict::Pass => "pass",
+        Verdict::Marginal => "marginal",
+        Verdict::Fail => "fail",
+    };
     MeasurementRecord {
         name: m.name.clone(),
         value: m.value,
         unit: m.unit.clone(),
-        limit: limit(&m.limit, &m.unit, json["limit"].clone()),
-        verdict,
+        limit: limit(&m.limit, &m.unit),
+        verdict: verdict.to_owned(),
     }
 }
 
-fn limit(limit: &Limit, unit: &str, json: serde_json::Value) -> LimitSpec {
+fn limit(limit: &Limit, unit: &str) -> LimitSpec {
     let text = limit.describe(unit);
+    // As the JSON record has it, marginal bands included.
+    let json = serde_json::to_value(limit).unwrap_or_default();
     match *limit {
         Limit::Tolerance {
             nominal, abs, rel, ..
@@ -167,6 +161,7 @@ mod tests {
             "device": null,
             "started_unix_ms": 7,
             "partition": "hash:1/2",
+            "operator": "a.tester",
             "tests": [{
                 "suite": "accuracy", "id": "depth", "title": "Depth",
                 "requirements": ["REQ-1"], "tags": [],
@@ -176,11 +171,24 @@ mod tests {
                     "limit": { "nominal": 1000.0, "abs": 50.0 }, "passed": false
                 }],
                 "duration": 250.0, "log": []
+            }, {
+                "suite": "accuracy", "id": "near", "title": "Near the limit",
+                "requirements": [], "tags": [],
+                "outcome": { "result": "passed" },
+                "earlier_tries": [{ "result": "failed", "message": "late" }],
+                "flaky": true,
+                "measurements": [{
+                    "name": "strike_depth_um", "value": 1040.0, "unit": "um",
+                    "limit": { "nominal": 1000.0, "abs": 50.0, "marginal_abs": 35.0 },
+                    "passed": true, "verdict": "marginal"
+                }],
+                "duration": 250.0, "log": []
             }]
         }))
         .unwrap();
-        let r = run_record(&report, Some("ops".into()), vec![]);
-        assert_eq!((r.counts.failed, r.exit_code), (1, 1));
+        let r = run_record(&report, vec![]);
+        assert_eq!((r.counts.failed, r.counts.marginal, r.exit_code), (1, 1, 1));
+        assert_eq!(r.operator.as_deref(), Some("a.tester"));
         assert_eq!(r.partition.as_deref(), Some("hash:1/2"));
         let t = &r.tests[0];
         assert_eq!(
@@ -194,5 +202,11 @@ mod tests {
         assert_eq!(m.limit.tolerance(), Some(50.0));
         assert_eq!(m.limit.json["abs"], 50.0);
         assert_eq!(m.limit.text, "1000 um ± 50 um");
+        assert!(r.tests[1].flaky && !r.tests[0].flaky);
+        assert_eq!(r.counts.flaky, 1);
+        let near = &r.tests[1].measurements[0];
+        assert_eq!(near.verdict, "marginal");
+        assert_eq!(near.limit.json["marginal_abs"], 35.0);
+        assert_eq!(near.limit.tolerance(), Some(50.0));
     }
 }

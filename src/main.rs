@@ -7,9 +7,9 @@ use clap::{Parser, Subcommand};
 
 mod characterise_cmd;
 mod decode_cmd;
+mod evidence_args;
 mod history_cmd;
 mod history_record;
-mod evidence_args;
 mod mock_cmd;
 mod monitor_cmd;
 mod ports_cmd;

@@ -66,7 +66,7 @@ fn two_runs_are_listed_and_the_diff_names_what_the_bug_changed() {
     let (code, out, buggy) = recorded_run(
         &db,
         &dir.join("buggy.json"),
-        &["--bug", "depth-off-by-one-step"],
+        &["--bug", "depth-off-by-one-step", "--operator", "A. Tester"],
     );
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("history: run 2 recorded in"), "{out}");
@@ -87,6 +87,8 @@ fn two_runs_are_listed_and_the_diff_names_what_the_bug_changed() {
         assert_eq!(run["counts"]["failed"], record["totals"]["failed"]);
         assert_eq!(run["started_unix_ms"], record["started_unix_ms"]);
     }
+    assert_eq!(runs[0]["operator"], serde_json::Value::Null);
+    assert_eq!(runs[1]["operator"], "A. Tester");
 
     // The table, filtered by serial and by firmware.
     let (code, out, _) = penlab(&["history", "--db", db_arg, "--serial", serial]);

@@ -76,6 +76,16 @@ impl RunDiff {
     }
 }
 
+/// A test's verdict as a diff compares it: `passed (flaky)` for a test
+/// that passed only on a retry.
+fn shown_verdict(t: &TestVerdict) -> String {
+    if t.flaky {
+        format!("{} (flaky)", t.verdict)
+    } else {
+        t.verdict.clone()
+    }
+}
+
 /// Compares run `a` with run `b`.
 pub fn diff(a: &RunRecord, b: &RunRecord) -> RunDiff {
     let key = |t: &TestVerdict| (t.suite.clone(), t.id.clone());
@@ -88,15 +98,15 @@ pub fn diff(a: &RunRecord, b: &RunRecord) -> RunDiff {
                 suite: tb.suite.clone(),
                 test: tb.id.clone(),
                 before: None,
-                after: Some(tb.verdict.clone()),
+                after: Some(shown_verdict(tb)),
             }),
             Some(ta) => {
-                if ta.verdict != tb.verdict {
+                if shown_verdict(ta) != shown_verdict(tb) {
                     verdicts.push(VerdictChange {
                         suite: tb.suite.clone(),
                         test: tb.id.clone(),
-                        before: Some(ta.verdict.clone()),
-                        after: Some(tb.verdict.clone()),
+                        before: Some(shown_verdict(ta)),
+                        after: Some(shown_verdict(tb)),
                     });
                 }
                 moved.extend(moved_measurements(ta, tb));
@@ -108,7 +118,7 @@ pub fn diff(a: &RunRecord, b: &RunRecord) -> RunDiff {
         verdicts.push(VerdictChange {
             suite: ta.suite.clone(),
             test: ta.id.clone(),
-            before: Some(ta.verdict.clone()),
+            before: Some(shown_verdict(ta)),
             after: None,
         });
     }
@@ -200,6 +210,7 @@ mod tests {
             title: id.into(),
             requirements: vec![],
             verdict: verdict.into(),
+            flaky: false,
             message: None,
             duration_ms: 1.0,
             measurements,
@@ -269,6 +280,16 @@ mod tests {
         assert_eq!(d.moved[0].tolerance, 50.0);
         assert_eq!(d.scenarios.len(), 1);
         assert!(!d.is_same());
+    }
+
+    #[test]
+    fn a_test_that_became_flaky_changed() {
+        let a = run(vec![test("t", "passed", vec![])], "a");
+        let mut b = a.clone();
+        b.tests[0].flaky = true;
+        let d = diff(&a, &b);
+        assert_eq!(d.verdicts.len(), 1);
+        assert_eq!(d.verdicts[0].after.as_deref(), Some("passed (flaky)"));
     }
 
     #[test]

@@ -54,7 +54,7 @@ pub struct StoredRun {
 
 const SUMMARY_COLUMNS: &str = "r.id, r.started_unix_ms, r.tool, r.target, r.partition, r.operator,
      d.model, d.firmware, d.serial, d.protocol,
-     r.passed, r.failed, r.skipped, r.errors, r.exit_code, r.recorded_unix_ms, r.marginal";
+     r.passed, r.failed, r.skipped, r.errors, r.exit_code, r.recorded_unix_ms, r.marginal, r.flaky";
 
 fn summary(row: &Row<'_>) -> rusqlite::Result<(RunSummary, u64)> {
     let model: Option<String> = row.get(6)?;
@@ -79,6 +79,7 @@ fn summary(row: &Row<'_>) -> rusqlite::Result<(RunSummary, u64)> {
             counts: Counts {
                 passed: row.get(10)?,
                 marginal: row.get(16)?,
+                flaky: row.get(17)?,
                 failed: row.get(11)?,
                 skipped: row.get(12)?,
                 errors: row.get(13)?,
@@ -115,7 +116,7 @@ pub(crate) fn load(conn: &Connection, id: i64) -> Result<StoredRun, StoreError> 
         .ok_or(StoreError::UnknownRun(id))?;
     let unreadable = |detail: String| StoreError::Unreadable { run: id, detail };
     let mut tests_stmt = conn.prepare(
-        "SELECT id, suite, test_id, title, requirements, verdict, message, duration_ms
+        "SELECT id, suite, test_id, title, requirements, verdict, message, duration_ms, flaky
          FROM tests WHERE run_id = ?1 ORDER BY position",
     )?;
     let mut m_stmt = conn.prepare(
@@ -133,6 +134,7 @@ pub(crate) fn load(conn: &Connection, id: i64) -> Result<StoredRun, StoreError> 
                     title: r.get(3)?,
                     requirements: Vec::new(),
                     verdict: r.get(5)?,
+                    flaky: r.get(8)?,
                     message: r.get(6)?,
                     duration_ms: r.get(7)?,
                     measurements: Vec::new(),

@@ -29,6 +29,8 @@ pub struct Counts {
     /// Passed with a measurement in its limit's marginal band (counted in
     /// `passed` too).
     pub marginal: u32,
+    /// Passed only on a retry (counted in `passed` too).
+    pub flaky: u32,
     /// Failed.
     pub failed: u32,
     /// Skipped.
@@ -107,6 +109,8 @@ pub struct TestVerdict {
     /// `passed`, `failed`, `skipped`, `error` (or another verdict a newer
     /// harness gives).
     pub verdict: String,
+    /// Passed only on a retry.
+    pub flaky: bool,
     /// Why it failed, errored or was skipped.
     pub message: Option<String>,
     /// How long it took, in milliseconds.

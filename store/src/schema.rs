@@ -103,6 +103,14 @@ CREATE TABLE scenario_files (
 );
 "#,
     },
+    Migration {
+        version: 3,
+        summary: "flaky tests: passed only on a retry (`penlab test --retries`)",
+        sql: r#"
+ALTER TABLE tests ADD COLUMN flaky INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN flaky INTEGER NOT NULL DEFAULT 0;
+"#,
+    },
 ];
 
 /// The schema version this penlab writes: the last migration's.

@@ -11,8 +11,9 @@ pub(crate) fn insert_run(tx: &Transaction<'_>, run: &RunRecord) -> Result<i64, S
     let device_id = run.device.as_ref().map(|d| device_id(tx, d)).transpose()?;
     tx.execute(
         "INSERT INTO runs (started_unix_ms, recorded_unix_ms, tool, target, partition, operator,
-                           device_id, passed, marginal, failed, skipped, errors, exit_code)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                           device_id, passed, marginal, flaky, failed, skipped, errors,
+                           exit_code)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         params![
             run.started_unix_ms as i64,
             unix_ms_now() as i64,
@@ -23,6 +24,7 @@ pub(crate) fn insert_run(tx: &Transaction<'_>, run: &RunRecord) -> Result<i64, S
             device_id,
             run.counts.passed,
             run.counts.marginal,
+            run.counts.flaky,
             run.counts.failed,
             run.counts.skipped,
             run.counts.errors,
@@ -32,8 +34,8 @@ pub(crate) fn insert_run(tx: &Transaction<'_>, run: &RunRecord) -> Result<i64, S
     let run_id = tx.last_insert_rowid();
     let mut test_stmt = tx.prepare(
         "INSERT INTO tests (run_id, position, suite, test_id, title, requirements, verdict,
-                            message, duration_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                            message, duration_ms, flaky)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     )?;
     let mut m_stmt = tx.prepare(
         "INSERT INTO measurements (test_row, position, name, value, unit, nominal, abs_tol,
@@ -51,6 +53,7 @@ pub(crate) fn insert_run(tx: &Transaction<'_>, run: &RunRecord) -> Result<i64, S
             test.verdict,
             test.message,
             test.duration_ms,
+            test.flaky,
         ])?;
         let test_row = tx.last_insert_rowid();
         for (position, m) in test.measurements.iter().enumerate() {

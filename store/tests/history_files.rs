@@ -42,6 +42,7 @@ fn run(firmware: &str, depth: f64, verdict: &str) -> RunRecord {
             title: "Depth within ±50 µm".into(),
             requirements: vec!["21 CFR 878.4430(b)(2)(i)".into()],
             verdict: verdict.into(),
+            flaky: false,
             message: None,
             duration_ms: 350.0,
             measurements: vec![MeasurementRecord {
@@ -104,6 +105,14 @@ fn a_new_history_keeps_whole_runs() {
             .value
             .is_nan()
     );
+    // Two scenario files of one name in two folders give one suite::id
+    // twice; a flaky test is kept as such.
+    let mut twice = run("1.4.2", 1010.0, "passed");
+    twice.tests.push(twice.tests[0].clone());
+    twice.tests[1].flaky = true;
+    twice.counts.flaky = 1;
+    let id = store.record(&twice).unwrap();
+    assert_eq!(store.run(id).unwrap().run, twice);
 }
 
 /// Version 1's schema, written out as penlab 0.1's first history had it;
@@ -154,6 +163,7 @@ fn a_version_1_history_is_migrated_and_keeps_its_runs() {
     assert_eq!(old.run.operator, None, "version 1 had no operator");
     assert!(old.run.scenario_files.is_empty());
     assert_eq!(old.run.tests[0].measurements[0].value, 1005.0);
+    assert!(!old.run.tests[0].flaky, "version 1 knew no retries");
     // The migrated history takes new runs, with what version 2 added.
     let new = store.record(&run("1.4.2", 1010.0, "passed")).unwrap();
     let stored = store.run(new).unwrap();
