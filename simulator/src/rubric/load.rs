@@ -81,10 +81,10 @@ impl Rubric {
                     ),
                 );
             }
-            if !(t.weight.is_finite() && t.weight >= 0.0) {
+            if !(t.weight.is_finite() && (0.0..=1000.0).contains(&t.weight)) {
                 return at(
                     &["skills", name, "weight"],
-                    format!("{name}: weight must be 0 or more"),
+                    format!("{name}: weight must be within 0 to 1000"),
                 );
             }
             let bound = if skill.unit() == "%" { 100.0 } else { 10.0 };
