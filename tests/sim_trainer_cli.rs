@@ -274,6 +274,15 @@ fn compare_writes_per_skill_deltas_and_a_difference_heatmap() {
         assert_eq!(s["delta"], 0.0, "{s}");
     }
     assert_eq!(c["density"]["mean_abs_per_cm2"], 0.0);
+
+    // Sessions on different surfaces are refused, naming both.
+    let forearm = shipped("raster-forearm.toml");
+    let (code, _, err) = penlab(&["sim", "compare", &good, &forearm]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("flat-pad") && err.contains("forearm") && err.contains("same surface"),
+        "{err}"
+    );
 }
 
 #[test]
