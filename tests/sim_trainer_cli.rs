@@ -62,12 +62,9 @@ fn the_crosshatch_demonstration_passes_the_beginner_rubric_with_no_cue() {
     assert_eq!(r["rubric"]["passed"], true, "{}", r["rubric"]);
     assert!(r["rubric"]["total"].as_f64().unwrap() >= 60.0);
     assert_eq!(r["rubric"]["skills"].as_array().unwrap().len(), 7);
-    for (cue, count) in r["cues"]["counts"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| (&c[0], &c[1]))
-    {
+    let counts = r["cues"]["counts"].as_object().unwrap();
+    assert_eq!(counts.len(), 7, "every cue counted: {counts:?}");
+    for (cue, count) in counts {
         assert_eq!(count["fired"], 0, "{cue} fired on a good crosshatch");
     }
 }
@@ -151,11 +148,8 @@ fn cues_are_switched_from_the_command_line_and_counted() {
     };
     let fired = |r: &serde_json::Value, cue: &str| {
         r["cues"]["counts"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c[0] == cue)
-            .map(|c| c[1]["fired"].as_u64().unwrap())
+            .get(cue)
+            .map(|c| c["fired"].as_u64().unwrap())
     };
     let (out, r) = run(&["--cue-log", s(&log)]);
     assert!(fired(&r, "speed-low").unwrap() > 0, "{out}");

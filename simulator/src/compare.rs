@@ -3,7 +3,7 @@
 //! difference, the cue counts, and a difference heatmap (B − A).
 
 use std::collections::BTreeMap;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -133,13 +133,16 @@ pub fn load_session(path: &Path, overrides: &Overrides) -> Result<Script> {
 }
 
 fn recording_script(path: &Path, overrides: &Overrides) -> Result<Script> {
-    let text = crate::error::read_text(path)?;
-    let header = text
-        .lines()
-        .enumerate()
-        .find(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| parse_event(path, i + 1, l))
-        .transpose()?;
+    // Only the header is needed here; the replay streams the rest.
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut header = None;
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| Error::io(path, e))?;
+        if !line.trim().is_empty() {
+            header = Some(parse_event(path, i + 1, &line)?);
+            break;
+        }
+    }
     let (tool, surface) = match header {
         Some(Event::Header { tool, surface, .. }) => (tool, surface),
         _ => (None, None),

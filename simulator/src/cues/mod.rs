@@ -13,6 +13,7 @@ mod config;
 mod kind;
 mod probe;
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use glam::Vec2;
@@ -85,17 +86,14 @@ pub struct CueReport {
     pub enabled: Vec<CueKind>,
     /// The speed band used (pens), mm/s, at the last rate seen.
     pub speed_band_mm_s: Option<[f64; 2]>,
-    /// Per cue (every enabled one, fired or not).
-    pub counts: Vec<(CueKind, CueCount)>,
+    /// Per cue (every enabled one, fired or not), by name.
+    pub counts: BTreeMap<CueKind, CueCount>,
 }
 
 impl CueReport {
     /// How often `cue` fired (0 when it was off).
     pub fn fired(&self, cue: CueKind) -> u32 {
-        self.counts
-            .iter()
-            .find(|(k, _)| *k == cue)
-            .map_or(0, |(_, c)| c.fired)
+        self.counts.get(&cue).map_or(0, |c| c.fired)
     }
 }
 
