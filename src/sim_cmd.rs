@@ -3,19 +3,19 @@
 //! `--headless` runs a script with no window or GPU: a JSON report and a
 //! heatmap PNG out.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
-use clap::Args;
-use penlab_simulator::metrics;
-use penlab_simulator::report::Report;
-use penlab_simulator::script::Script;
-use penlab_simulator::surfaces::BUILTIN_SURFACES;
+use anyhow::bail;
+use clap::{Args, Subcommand};
+use penlab_simulator::compare::{self, Compare};
+use penlab_simulator::cues::{CueConfig, CueSet};
+use penlab_simulator::headless::{self, Headless, Overrides};
+use penlab_simulator::trainee::People;
 
 /// Options of `penlab sim`.
 #[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SimArgs {
     /// Run without a window or GPU: the script's report and heatmap only.
     #[arg(long)]
@@ -84,44 +84,154 @@ pub struct SimArgs {
     /// Density grid texels per side (default 512).
     #[arg(long, value_name = "N")]
     grid: Option<u32>,
+    #[command(flatten)]
+    trainer: Box<TrainerArgs>,
+    #[command(subcommand)]
+    command: Option<Box<SimCommand>>,
+}
+
+/// The trainer's options of a headless run: cues, rubric, trainee report.
+#[derive(Debug, Args)]
+struct TrainerArgs {
+    /// Technique cues to watch, comma-separated: speed (speed-low,
+    /// speed-high), dwell, tilt, depth, no-go, overlap, or all (default all).
+    #[arg(long, value_name = "LIST")]
+    cues: Option<String>,
+    /// A cue (or comma-separated cues) not to watch; may be repeated.
+    #[arg(long = "no-cue", value_name = "CUE")]
+    no_cue: Vec<String>,
+    /// Lean from the surface normal the tilt cue allows, degrees (default 15).
+    #[arg(long, value_name = "DEG")]
+    tilt_limit: Option<f32>,
+    /// Passes each place gets, for the speed band (default: the script's plan, else 2).
+    #[arg(long, value_name = "N")]
+    cue_passes: Option<u32>,
+    /// Distance between strokes, mm, for the speed band (default: the script's plan, else the tool's track).
+    #[arg(long, value_name = "MM")]
+    cue_spacing: Option<f32>,
+    /// Write every cue that starts or ends here (JSON lines).
+    #[arg(long, value_name = "FILE")]
+    cue_log: Option<PathBuf>,
+    /// Score the session against a rubric: beginner, certification or a rubric file (TOML).
+    #[arg(long, value_name = "NAME|FILE")]
+    rubric: Option<String>,
+    /// Write the trainee's session report (HTML) here.
+    #[arg(long, value_name = "FILE")]
+    trainee_report: Option<PathBuf>,
+    /// The trainee's name, for the session report.
+    #[arg(long, value_name = "NAME")]
+    trainee: Option<String>,
+    /// The trainer's name, for the session report.
+    #[arg(long, value_name = "NAME")]
+    trainer: Option<String>,
+    /// The device used, for the session report.
+    #[arg(long, value_name = "TEXT")]
+    device: Option<String>,
+}
+
+/// Subcommands of `penlab sim`.
+#[derive(Debug, Subcommand)]
+enum SimCommand {
+    /// Compare two sessions (scripts or recordings): per-skill deltas as
+    /// JSON and a difference heatmap PNG.
+    Compare(CompareArgs),
+}
+
+/// Options of `penlab sim compare`.
+#[derive(Debug, Args)]
+struct CompareArgs {
+    /// The first session (usually the trainer's or an expert's): a script (.toml) or a recording (.jsonl).
+    a: PathBuf,
+    /// The second session (usually the trainee's).
+    b: PathBuf,
+    /// Score both against this rubric: beginner, certification or a file.
+    #[arg(long, value_name = "NAME|FILE")]
+    rubric: Option<String>,
+    /// Write the comparison as JSON here.
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Write the difference heatmap (B − A) as PNG here.
+    #[arg(long, value_name = "FILE")]
+    heatmap: Option<PathBuf>,
+    /// Surface of recordings whose header names none (a built-in name).
+    #[arg(long, value_name = "NAME")]
+    surface: Option<String>,
+    /// Tool of recordings whose header names none.
+    #[arg(long, value_name = "NAME")]
+    tool: Option<String>,
+    /// Density grid texels per side (default 512).
+    #[arg(long, value_name = "N")]
+    grid: Option<u32>,
 }
 
 /// Runs `penlab sim`.
 pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
+    if let Some(SimCommand::Compare(c)) = args.command.as_deref() {
+        return run_compare(c);
+    }
     if !args.headless {
         return run_view(args);
     }
     let Some(script_path) = &args.script else {
         bail!("--headless needs --script FILE (examples in simulator/scripts/)");
     };
-    let mut script = Script::load(script_path)?;
-    apply_overrides(&mut script, &args)?;
-    let session = script.run()?;
-    let analysis = metrics::analyse(&session, &script.spec.metrics)?;
-    if let Some(path) = &args.report {
-        let json =
-            serde_json::to_string_pretty(&analysis.report).context("serialising the report")?;
-        std::fs::write(path, json + "\n").with_context(|| format!("writing {}", path.display()))?;
+    let t = &args.trainer;
+    let options = Headless {
+        script: script_path.clone(),
+        overrides: overrides(&args),
+        report: args.report.clone(),
+        heatmap: args.heatmap.clone(),
+        cues: cue_config(t)?,
+        cue_log: t.cue_log.clone(),
+        rubric: t.rubric.clone(),
+        trainee_report: t.trainee_report.clone(),
+        people: People {
+            trainee: t.trainee.clone(),
+            trainer: t.trainer.clone(),
+            device: t.device.clone(),
+            date: Some(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()),
+        },
+    };
+    headless::run(&options, &mut std::io::stdout().lock())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn cue_config(t: &TrainerArgs) -> anyhow::Result<CueConfig> {
+    let mut enabled = match &t.cues {
+        Some(list) => CueSet::parse_list(list).map_err(anyhow::Error::msg)?,
+        None => CueSet::ALL,
+    };
+    for list in &t.no_cue {
+        enabled = enabled.without(CueSet::parse_list(list).map_err(anyhow::Error::msg)?);
     }
-    if let Some(path) = &args.heatmap {
-        penlab_simulator::heatmap::write_png(&analysis, path)?;
+    let mut config = CueConfig {
+        enabled,
+        passes: t.cue_passes,
+        spacing_mm: t.cue_spacing,
+        ..CueConfig::default()
+    };
+    if let Some(deg) = t.tilt_limit {
+        config.tilt_limit_deg = deg;
     }
-    let mut out = std::io::stdout().lock();
-    let printed = print_summary(&mut out, &analysis.report).and_then(|()| {
-        for (what, path) in [("report", &args.report), ("heatmap", &args.heatmap)] {
-            if let Some(p) = path {
-                writeln!(out, "{what:<13} {}", p.display())?;
-            }
-        }
-        Ok(())
-    });
-    match printed {
-        // A reader that stopped early (`| head`) is not a failure of the run.
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(e).context("writing the summary")
-        }
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    config.validate()?;
+    Ok(config)
+}
+
+fn run_compare(c: &CompareArgs) -> anyhow::Result<ExitCode> {
+    let options = Compare {
+        a: c.a.clone(),
+        b: c.b.clone(),
+        rubric: c.rubric.clone(),
+        report: c.report.clone(),
+        heatmap: c.heatmap.clone(),
+        overrides: Overrides {
+            surface: c.surface.clone(),
+            tool: c.tool.clone(),
+            grid: c.grid,
+        },
+    };
+    compare::run(&options, &mut std::io::stdout().lock())?;
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(not(feature = "view"))]
@@ -144,11 +254,14 @@ fn run_view(args: SimArgs) -> anyhow::Result<ExitCode> {
 /// 14-needle pen on the built-in mock unless told otherwise.
 #[cfg(feature = "view")]
 pub fn view_options(args: &SimArgs) -> anyhow::Result<penlab_view::ViewOptions> {
+    use std::path::Path;
     use std::sync::Arc;
 
     use penlab_host::transport::Transport;
     use penlab_live::link::mock_pen;
     use penlab_simulator::metrics::MetricsConfig;
+    use penlab_simulator::script::Script;
+    use penlab_simulator::surfaces::BUILTIN_SURFACES;
     use penlab_simulator::surfaces::{self, ZoneLimits};
     use penlab_simulator::tool::{ToolKind, ToolProfiles};
     use penlab_view::{Demo, DemoStrikes, ViewOptions};
@@ -278,95 +391,18 @@ pub fn view_options(args: &SimArgs) -> anyhow::Result<penlab_view::ViewOptions> 
     })
 }
 
-fn apply_overrides(script: &mut Script, args: &SimArgs) -> anyhow::Result<()> {
-    let spec = &mut script.spec;
-    if let Some(surface) = &args.surface {
-        if BUILTIN_SURFACES.contains(&surface.as_str()) {
-            spec.surface.builtin = Some(surface.clone());
-            spec.surface.mesh = None;
-        } else {
-            // A path on the command line is relative to where penlab runs.
-            let path = std::env::current_dir()
-                .context("reading the working directory")?
-                .join(Path::new(surface));
-            spec.surface.builtin = None;
-            spec.surface.mesh = Some(path);
-        }
+fn overrides(args: &SimArgs) -> Overrides {
+    Overrides {
+        surface: args.surface.clone(),
+        tool: args.tool.clone(),
+        grid: args.grid,
     }
-    if let Some(tool) = &args.tool {
-        spec.tool.profile = tool.clone();
-    }
-    if let Some(grid) = args.grid {
-        spec.surface.grid = grid;
-    }
-    Ok(())
 }
 
-fn print_summary(out: &mut impl Write, r: &Report) -> std::io::Result<()> {
-    let [lo, hi] = r.settings.band_per_cm2;
-    writeln!(
-        out,
-        "{} on {}: {:.1} s, {} punctures from {} strikes",
-        r.tool, r.surface, r.duration_s, r.punctures, r.strikes
-    )?;
-    writeln!(
-        out,
-        "coverage      {:.1} % of {:.2} cm² in {lo}–{hi} /cm²",
-        r.coverage * 100.0,
-        r.area.treatment_cm2
-    )?;
-    writeln!(
-        out,
-        "density       mean {:.0} /cm², evenness CV {:.3}",
-        r.mean_density_per_cm2, r.evenness_cv
-    )?;
-    for (name, set) in [("gaps", &r.gaps), ("hot spots", &r.hot_spots)] {
-        match set.largest.first() {
-            Some(big) => writeln!(
-                out,
-                "{name:<13} {} ({:.2} cm²), largest {:.2} cm² at uv ({:.2}, {:.2}){}",
-                set.count,
-                set.total_area_cm2,
-                big.area_cm2,
-                big.centroid_uv.x,
-                big.centroid_uv.y,
-                big.zone
-                    .as_ref()
-                    .map(|z| format!(" in {z}"))
-                    .unwrap_or_default()
-            )?,
-            None => writeln!(out, "{name:<13} none")?,
-        }
-    }
-    let cells: Vec<_> = r
-        .passes
-        .regions
-        .iter()
-        .filter(|g| g.region.starts_with("cell"))
-        .collect();
-    writeln!(
-        out,
-        "passes        {} strokes, mean speed {:.0} mm/s, crosshatched in {}/{} cells",
-        r.passes.strokes,
-        r.passes.mean_speed_mm_s,
-        cells.iter().filter(|g| g.crosshatch).count(),
-        cells.len()
-    )?;
-    writeln!(
-        out,
-        "depth         mean {:.2} mm, max {:.2} mm, {} over a zone limit",
-        r.depth.mean_mm, r.depth.max_mm, r.depth.violations
-    )?;
-    for z in r.depth.zones.iter().filter(|z| z.violations > 0) {
-        writeln!(
-            out,
-            "  {:<11} {} of {} punctures deeper than {:.2} mm (max {:.2} mm)",
-            z.zone,
-            z.violations,
-            z.punctures,
-            z.limit_mm.unwrap_or(f32::INFINITY),
-            z.max_mm
-        )?;
-    }
-    Ok(())
+#[cfg(feature = "view")]
+fn apply_overrides(
+    script: &mut penlab_simulator::script::Script,
+    args: &SimArgs,
+) -> anyhow::Result<()> {
+    Ok(overrides(args).apply(script)?)
 }

@@ -11,10 +11,10 @@ use plotters::style::FontFamily;
 use crate::error::{Error, Result};
 use crate::metrics::{Analysis, Class};
 
-const FONT: &str = "penlab-sans";
+pub(crate) const FONT: &str = "penlab-sans";
 const LEGEND_W: u32 = 300;
 /// Smallest map side in pixels: small grids are scaled up to stay legible.
-const MIN_MAP_PX: u32 = 512;
+pub(crate) const MIN_MAP_PX: u32 = 512;
 
 /// Colour of each class (RGB).
 pub fn class_colour(class: Class) -> [u8; 3] {
@@ -28,7 +28,8 @@ pub fn class_colour(class: Class) -> [u8; 3] {
     }
 }
 
-fn register_font() -> Result<()> {
+/// Registers the embedded legend font with plotters (once).
+pub(crate) fn register_font() -> Result<()> {
     static ONCE: Once = Once::new();
     let mut result = Ok(());
     ONCE.call_once(|| {
@@ -162,6 +163,14 @@ fn short(name: &str) -> &str {
         .file_name()
         .and_then(|n| n.to_str())
         .unwrap_or(name)
+}
+
+/// An image encoded as PNG, in memory.
+pub fn png_bytes(img: &image::RgbImage) -> Result<Vec<u8>> {
+    let mut bytes = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut bytes, image::ImageFormat::Png)
+        .map_err(|e| Error::Render(e.to_string()))?;
+    Ok(bytes.into_inner())
 }
 
 /// Renders and writes the heatmap PNG.

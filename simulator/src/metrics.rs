@@ -313,6 +313,8 @@ pub fn analyse(session: &Session, config: &MetricsConfig) -> Result<Analysis> {
         hot_spots,
         passes: pass_report(session),
         depth: depth_report(session),
+        cues: None,
+        rubric: None,
     };
     Ok(Analysis {
         report,

@@ -3,7 +3,9 @@
 use glam::{Vec2, Vec3};
 use serde::{Deserialize, Serialize};
 
+use crate::cues::CueReport;
 use crate::metrics::MetricsConfig;
+use crate::rubric::Scores;
 
 /// Format tag of the report.
 pub const REPORT_FORMAT: &str = "penlab-coverage-report";
@@ -50,6 +52,12 @@ pub struct Report {
     pub passes: PassReport,
     /// Penetration depths.
     pub depth: DepthReport,
+    /// How often each technique cue fired, when cues were watched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cues: Option<CueReport>,
+    /// The scores against a trainer's rubric, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rubric: Option<Scores>,
 }
 
 /// Areas by density class, cm².

@@ -435,7 +435,9 @@ impl Script {
         }
     }
 
-    fn drive(&self, surface: &Surface, tool: &Tool, sink: &mut dyn EventSink) -> Result<()> {
+    /// Runs every pattern into `sink` (a session, a session with its cues,
+    /// a list of events), changing its strike source for replays.
+    pub fn drive(&self, surface: &Surface, tool: &Tool, sink: &mut dyn EventSink) -> Result<()> {
         let rate = self.rate_hz(tool);
         let source = self.strike_source(tool);
         let mut driver = Driver {

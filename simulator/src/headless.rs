@@ -1,0 +1,202 @@
+//! `penlab sim --headless`: a script in; a JSON report, a heatmap PNG and a
+//! text summary out. The binary parses its arguments into [`Headless`] and
+//! calls [`run`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::cues::{CueConfig, CueEvent, Cues, Observed};
+use crate::error::{Error, Result};
+use crate::metrics::{self, Analysis};
+use crate::rubric::{Rubric, RubricError};
+use crate::script::Script;
+use crate::session::{Session, StrikeSource};
+use crate::summary::write_summary;
+use crate::surfaces::BUILTIN_SURFACES;
+use crate::trainee;
+
+/// Command-line replacements for a script's surface, tool and grid.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// A built-in surface name or a mesh file (relative to the working
+    /// directory, not to the script).
+    pub surface: Option<String>,
+    /// A tool profile name.
+    pub tool: Option<String>,
+    /// Density grid texels per side.
+    pub grid: Option<u32>,
+}
+
+impl Overrides {
+    /// Applies the replacements to a loaded script.
+    pub fn apply(&self, script: &mut Script) -> Result<()> {
+        let spec = &mut script.spec;
+        if let Some(surface) = &self.surface {
+            if BUILTIN_SURFACES.contains(&surface.as_str()) {
+                spec.surface.builtin = Some(surface.clone());
+                spec.surface.mesh = None;
+            } else {
+                // A path on the command line is relative to where penlab runs.
+                let path = std::env::current_dir()
+                    .map_err(|e| Error::io(".", e))?
+                    .join(Path::new(surface));
+                spec.surface.builtin = None;
+                spec.surface.mesh = Some(path);
+            }
+        }
+        if let Some(tool) = &self.tool {
+            spec.tool.profile = tool.clone();
+        }
+        if let Some(grid) = self.grid {
+            spec.surface.grid = grid;
+        }
+        Ok(())
+    }
+}
+
+/// What a headless run reads and writes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Headless {
+    /// The script to run.
+    pub script: PathBuf,
+    /// Replacements for the script's surface, tool and grid.
+    pub overrides: Overrides,
+    /// Write the JSON report here.
+    pub report: Option<PathBuf>,
+    /// Write the heatmap PNG here.
+    pub heatmap: Option<PathBuf>,
+    /// The technique cues to watch (passes and spacing not given come
+    /// from the script's patterns).
+    pub cues: CueConfig,
+    /// Write every cue that starts or ends here (JSON lines).
+    pub cue_log: Option<PathBuf>,
+    /// Score against this rubric: a shipped name or a file.
+    pub rubric: Option<String>,
+    /// Write the trainee's HTML report here.
+    pub trainee_report: Option<PathBuf>,
+    /// Who and when, for the trainee's report.
+    pub people: trainee::People,
+}
+
+/// Why a headless run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum HeadlessError {
+    /// The engine: a script, surface, tool or file.
+    #[error(transparent)]
+    Engine(#[from] Error),
+    /// The rubric file.
+    #[error(transparent)]
+    Rubric(#[from] RubricError),
+}
+
+/// A finished simulation with its cues.
+#[derive(Debug)]
+pub struct Simulated {
+    /// The session, finished.
+    pub session: Session,
+    /// Its metrics, with the cue counts filled in.
+    pub analysis: Analysis,
+    /// Every cue that started or ended, in order.
+    pub cue_events: Vec<CueEvent>,
+}
+
+/// Runs a loaded script with its cues watched, and analyses it.
+pub fn simulate(script: &Script, cues: &CueConfig) -> Result<Simulated> {
+    let surface = Arc::new(script.surface()?);
+    let tool = Arc::new(script.tool()?);
+    let source = script.strike_source(&tool);
+    let mut session = Session::new(
+        surface.clone(),
+        tool.clone(),
+        source,
+        script.spec.settings.pass_cells,
+    );
+    let mut config = cues.clone();
+    config.plan_from(script, &tool);
+    config.validate()?;
+    let metrics = &script.spec.metrics;
+    let mut watcher = Cues::new(surface.clone(), tool.clone(), metrics, config);
+    if let StrikeSource::Rate(hz) = source {
+        watcher.set_nominal_rate_hz(hz);
+    }
+    let mut sink = Observed {
+        session: &mut session,
+        cues: &mut watcher,
+        events: Vec::new(),
+    };
+    script.drive(&surface, &tool, &mut sink)?;
+    let mut cue_events = std::mem::take(&mut sink.events);
+    session.finish();
+    watcher.finish(&mut cue_events);
+    let mut analysis = metrics::analyse(&session, metrics)?;
+    analysis.report.cues = Some(watcher.report());
+    Ok(Simulated {
+        session,
+        analysis,
+        cue_events,
+    })
+}
+
+/// Runs a script with no window: writes the files asked for, then the
+/// summary to `out`. A reader of `out` that stops early (`| head`) is not
+/// a failure of the run.
+pub fn run(options: &Headless, out: &mut dyn Write) -> Result<(), HeadlessError> {
+    // A bad rubric is refused before the run.
+    let rubric = options.rubric.as_deref().map(Rubric::find).transpose()?;
+    let mut script = Script::load(&options.script)?;
+    options.overrides.apply(&mut script)?;
+    let Simulated {
+        mut analysis,
+        cue_events,
+        ..
+    } = simulate(&script, &options.cues)?;
+    if let Some(rubric) = &rubric {
+        analysis.report.rubric = Some(rubric.score(&analysis.report));
+    }
+    if let Some(path) = &options.report {
+        write_json(path, &analysis.report)?;
+    }
+    if let Some(path) = &options.heatmap {
+        crate::heatmap::write_png(&analysis, path)?;
+    }
+    if let Some(path) = &options.cue_log {
+        let mut text = String::new();
+        for e in &cue_events {
+            text += &serde_json::to_string(e).map_err(|e| Error::Invalid(e.to_string()))?;
+            text.push('\n');
+        }
+        std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
+    }
+    if let Some(path) = &options.trainee_report {
+        let html = trainee::html(&analysis, rubric.as_ref(), &options.people)?;
+        std::fs::write(path, html).map_err(|e| Error::io(path, e))?;
+    }
+    let outputs = [
+        ("report", &options.report),
+        ("heatmap", &options.heatmap),
+        ("cue log", &options.cue_log),
+        ("trainee", &options.trainee_report),
+    ];
+    let printed = write_summary(out, &analysis.report).and_then(|()| {
+        for (what, path) in outputs {
+            if let Some(p) = path {
+                writeln!(out, "{what:<13} {}", p.display())?;
+            }
+        }
+        Ok(())
+    });
+    match printed {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::io("the summary on standard output", e).into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Writes a value as pretty JSON with a final newline.
+pub fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<()> {
+    let json = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::Invalid(format!("serialising {}: {e}", path.display())))?;
+    std::fs::write(path, json + "\n").map_err(|e| Error::io(path, e))
+}
