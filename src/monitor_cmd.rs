@@ -44,11 +44,18 @@ fn parse_wait(text: &str) -> Result<Duration, String> {
     Ok(wait)
 }
 
+/// The longest `--seconds`: a deadline that far ahead still fits the
+/// clock's arithmetic (adding 1e20 s to an `Instant` would panic).
+const MAX_SECONDS: f64 = 100.0 * 365.25 * 24.0 * 3600.0;
+
 /// Exit code 0 when stopped (Ctrl-C or `--seconds`), 2 when the pen went
 /// away mid-run (and did not come back within `--reattach`); the capture
 /// keeps everything seen either way.
 pub fn run(args: MonitorArgs) -> anyhow::Result<ExitCode> {
     let duration = match args.seconds {
+        Some(s) if s > MAX_SECONDS => anyhow::bail!(
+            "--seconds {s} is too long: at most {MAX_SECONDS} (a hundred years); leave it out to run until Ctrl-C"
+        ),
         Some(s) if s.is_finite() && s > 0.0 => Some(Duration::from_secs_f64(s)),
         Some(s) => anyhow::bail!("--seconds must be a positive number, not {s}"),
         None => None,

@@ -2,7 +2,57 @@
 
 mod common;
 
-use common::{penlab, scratch};
+use std::io::{BufRead, BufReader, Write};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{penlab, penlab_command, scratch};
+
+#[test]
+fn standard_input_is_decoded_as_bytes_arrive() {
+    let mut child = penlab_command()
+        .arg("decode")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (lines, seen) = mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    // One Start frame (seq 3), and the pipe left open.
+    stdin
+        .write_all(&[0x03, 0x04, 0x03, 0x05, 0xf9, 0xaf, 0x5d, 0xca, 0x00])
+        .unwrap();
+    stdin.flush().unwrap();
+    let first = seen
+        .recv_timeout(Duration::from_secs(20))
+        .expect("the frame is printed before standard input closes");
+    assert!(first.contains("seq     3  Start"), "{first}");
+    // Half of the next frame prints nothing yet; its end finishes it.
+    stdin.write_all(&[0x03, 0x04, 0x03, 0x05]).unwrap();
+    stdin.flush().unwrap();
+    assert!(seen.recv_timeout(Duration::from_millis(300)).is_err());
+    stdin.write_all(&[0xf9, 0xaf, 0x5d, 0xca, 0x00]).unwrap();
+    let second = seen.recv_timeout(Duration::from_secs(20)).unwrap();
+    assert!(
+        second.starts_with("@    18") && second.contains("Start"),
+        "{second}"
+    );
+    drop(stdin);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let rest: Vec<String> = seen.try_iter().collect();
+    assert_eq!(status.code(), Some(0), "{rest:?}");
+    assert_eq!(rest, ["2 frame(s), 0 error(s), 18 byte(s)"]);
+}
 
 #[test]
 fn decodes_a_frame_from_hex() {

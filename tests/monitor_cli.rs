@@ -40,6 +40,20 @@ fn nonsense_duration_is_refused() {
 }
 
 #[test]
+fn a_duration_too_long_for_the_clock_is_refused_not_a_panic() {
+    for seconds in ["1e20", "inf"] {
+        let (code, out, err) = penlab(&["monitor", "/dev/null", "--seconds", seconds]);
+        assert_eq!(code, 2, "{seconds}: {err}");
+        assert!(out.is_empty(), "{out}");
+        assert!(!err.contains("panicked"), "{err}");
+        assert!(
+            err.contains("--seconds") && err.contains("too long") && err.contains("at most"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
 fn a_bad_reattach_bound_is_refused() {
     let (code, _, err) = penlab(&["monitor", "/dev/null", "--reattach", "soon"]);
     assert_eq!(code, 2);

@@ -206,6 +206,72 @@ pub fn toml_value_span(text: &str, keys: &[&str]) -> Option<Range<usize>> {
     Some(span)
 }
 
+/// The byte span of the entry at `keys` in TOML `text`: from the start of
+/// its (last) key to the end of its value (`max_um = 2500`), for a mistake
+/// that is about the setting as a whole. Array items, which have no key,
+/// give the item's span. `None` as for [`toml_value_span`].
+pub fn toml_entry_span(text: &str, keys: &[&str]) -> Option<Range<usize>> {
+    let (last, parents) = keys.split_last()?;
+    let value = toml_value_span(text, keys)?;
+    let root = toml::de::DeValue::Table(toml::de::DeTable::parse(text).ok()?.into_inner());
+    let mut parent = &root;
+    for key in parents {
+        parent = match parent {
+            toml::de::DeValue::Table(table) => table.get(*key)?.get_ref(),
+            toml::de::DeValue::Array(items) => items.get(key.parse::<usize>().ok()?)?.get_ref(),
+            _ => return None,
+        };
+    }
+    match parent {
+        toml::de::DeValue::Table(table) => {
+            let (key, _) = table.get_key_value(*last)?;
+            Some(key.span().start.min(value.start)..value.end)
+        }
+        _ => Some(value),
+    }
+}
+
+/// The keys leading to the innermost key or value of TOML `text` that holds
+/// byte `offset` (`["depth", "max_um"]`; array items by their index as text),
+/// from `toml`'s own spanned parse. Empty when the text does not parse or
+/// the offset is outside every entry.
+pub fn toml_keys_at(text: &str, offset: usize) -> Vec<String> {
+    use toml::de::DeValue;
+    // Tables opened by a `[header]` span only the header, so an entry can
+    // sit outside its table's span: search inside every table and array.
+    fn find(value: &DeValue<'_>, offset: usize) -> Option<Vec<String>> {
+        // (name, key span, value) of each entry or item.
+        type Child<'a, 'b> = (String, Option<Range<usize>>, &'b toml::Spanned<DeValue<'a>>);
+        let children: Vec<Child<'_, '_>> = match value {
+            DeValue::Table(table) => table
+                .iter()
+                .map(|(k, v)| (k.get_ref().to_string(), Some(k.span()), v))
+                .collect(),
+            DeValue::Array(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (i.to_string(), None, v))
+                .collect(),
+            _ => return None,
+        };
+        for (name, key_span, child) in children {
+            let here =
+                key_span.is_some_and(|k| k.contains(&offset)) || child.span().contains(&offset);
+            let inner = find(child.get_ref(), offset);
+            if here || inner.is_some() {
+                let mut path = vec![name];
+                path.extend(inner.unwrap_or_default());
+                return Some(path);
+            }
+        }
+        None
+    }
+    let Ok(table) = toml::de::DeTable::parse(text) else {
+        return Vec::new();
+    };
+    find(&DeValue::Table(table.into_inner()), offset).unwrap_or_default()
+}
+
 /// The byte offset of 1-based `line` and `column` (characters), clamped to
 /// the text.
 fn offset_of(text: &str, line: usize, column: usize) -> usize {
@@ -293,5 +359,27 @@ mod tests {
         assert_eq!(&text[span], "\"b\"");
         assert_eq!(toml_value_span(text, &["depth", "nope"]), None);
         assert_eq!(toml_value_span("= broken", &["a"]), None);
+    }
+
+    const PROFILE: &str = "[depth]\nmin_um = 0\nmax_um = 2500\n\n[rate]\nlimits = { lo = 1, hi = 2 }\n[[test]]\nid = \"a\"\n[[test]]\nid = \"b\"\n";
+
+    #[test]
+    fn entry_spans_run_from_the_key_to_the_value() {
+        let span = toml_entry_span(PROFILE, &["depth", "max_um"]).unwrap();
+        assert_eq!(&PROFILE[span], "max_um = 2500");
+        let span = toml_entry_span(PROFILE, &["rate", "limits", "hi"]).unwrap();
+        assert_eq!(&PROFILE[span], "hi = 2");
+        assert_eq!(toml_entry_span(PROFILE, &["depth", "nope"]), None);
+    }
+
+    #[test]
+    fn keys_at_an_offset_follow_headers_inline_tables_and_arrays() {
+        let at = |needle: &str| toml_keys_at(PROFILE, PROFILE.find(needle).unwrap());
+        assert_eq!(at("2500"), ["depth", "max_um"]);
+        assert_eq!(at("max_um"), ["depth", "max_um"]);
+        assert_eq!(at("[depth]"), ["depth"]);
+        assert_eq!(at("hi = 2"), ["rate", "limits", "hi"]);
+        assert_eq!(at("\"b\""), ["test", "1", "id"]);
+        assert!(toml_keys_at("= broken", 0).is_empty());
     }
 }

@@ -15,11 +15,18 @@
 //! {"cmd":"set_battery","pct":12.0}
 //! {"cmd":"set_temperature","dc":700}
 //! ```
+//!
+//! Clients are served side by side. A line longer than [`MAX_LINE`] bytes
+//! gets an error line back and that client's connection is closed; a
+//! client that misbehaves or goes away ends only its own connection.
 
 pub use penlab_protocol::env::EnvCommand;
 use serde::Serialize;
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpListener;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 
 /// The sending end of the environment channel.
@@ -60,38 +67,103 @@ struct Reply {
     error: Option<String>,
 }
 
-/// Serves the environment channel as JSON lines on `listener`, one client
-/// after another, until the mock is gone.
+/// The longest command line, in bytes (without its newline). The longest
+/// real command is under 100 bytes.
+pub const MAX_LINE: usize = 4096;
+
+/// How long a connection refused for an over-long line is drained before it
+/// is closed, so that the client reads the error instead of a reset.
+const LINGER: Duration = Duration::from_secs(1);
+
+/// Serves the environment channel as JSON lines on `listener`, every client
+/// on its own task, until the mock is gone.
 pub async fn serve_tcp(listener: TcpListener, handle: EnvHandle) -> std::io::Result<()> {
     loop {
-        let (socket, peer) = listener.accept().await?;
-        tracing::info!(%peer, "environment client connected");
-        let (rd, mut wr) = socket.into_split();
-        let mut lines = BufReader::new(rd).lines();
-        while let Some(line) = lines.next_line().await? {
-            if line.trim().is_empty() {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = handle.0.closed() => return Ok(()),
+        };
+        match accepted {
+            Ok((socket, peer)) => {
+                tracing::info!(%peer, "environment client connected");
+                let handle = handle.clone();
+                tokio::spawn(async move {
+                    match serve_client(socket, &handle).await {
+                        Ok(()) => tracing::info!(%peer, "environment client gone"),
+                        Err(e) => tracing::warn!(%peer, error = %e, "environment client dropped"),
+                    }
+                });
+            }
+            // Out of file descriptors and the like: this client is lost,
+            // the next may not be.
+            Err(e) => {
+                tracing::warn!(error = %e, "accepting an environment client");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+}
+
+/// One client's commands, until it goes, sends an over-long line or the
+/// mock is gone.
+async fn serve_client(socket: TcpStream, handle: &EnvHandle) -> std::io::Result<()> {
+    let (rd, mut wr) = socket.into_split();
+    let mut rd = BufReader::new(rd);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        // At most one byte past the limit: enough to know it is exceeded.
+        let n = (&mut rd)
+            .take(MAX_LINE as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .await?;
+        if n == 0 {
+            return Ok(());
+        }
+        if line.last() != Some(&b'\n') && line.len() > MAX_LINE {
+            let error = format!("line longer than {MAX_LINE} bytes; closing the connection");
+            reply(&mut wr, Err(error)).await?;
+            wr.shutdown().await?;
+            // Read what is still coming for a moment, so that closing
+            // does not reset the connection before the client has the
+            // error line.
+            let mut sink = [0u8; 4096];
+            let _ = tokio::time::timeout(LINGER, async {
+                while matches!(rd.read(&mut sink).await, Ok(n) if n > 0) {}
+            })
+            .await;
+            return Ok(());
+        }
+        let text = match std::str::from_utf8(&line) {
+            Ok(text) => text.trim(),
+            Err(e) => {
+                reply(&mut wr, Err(format!("not UTF-8: {e}"))).await?;
                 continue;
             }
-            let reply = match serde_json::from_str::<EnvCommand>(&line) {
-                Ok(cmd) => {
-                    tracing::info!(?cmd, "environment");
-                    match handle.send(cmd) {
-                        Ok(()) => Reply {
-                            ok: true,
-                            error: None,
-                        },
-                        Err(e) => return Err(std::io::Error::other(e)),
-                    }
-                }
-                Err(e) => Reply {
-                    ok: false,
-                    error: Some(e.to_string()),
-                },
-            };
-            let mut text = serde_json::to_string(&reply).map_err(std::io::Error::other)?;
-            text.push('\n');
-            wr.write_all(text.as_bytes()).await?;
+        };
+        if text.is_empty() {
+            continue;
         }
-        tracing::info!(%peer, "environment client gone");
+        match serde_json::from_str::<EnvCommand>(text) {
+            Ok(cmd) => {
+                tracing::info!(?cmd, "environment");
+                if let Err(e) = handle.send(cmd) {
+                    reply(&mut wr, Err(e.to_string())).await?;
+                    return Ok(());
+                }
+                reply(&mut wr, Ok(())).await?;
+            }
+            Err(e) => reply(&mut wr, Err(e.to_string())).await?,
+        }
     }
+}
+
+async fn reply(wr: &mut OwnedWriteHalf, result: Result<(), String>) -> std::io::Result<()> {
+    let reply = Reply {
+        ok: result.is_ok(),
+        error: result.err(),
+    };
+    let mut text = serde_json::to_string(&reply).map_err(std::io::Error::other)?;
+    text.push('\n');
+    wr.write_all(text.as_bytes()).await
 }

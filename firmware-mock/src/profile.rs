@@ -4,11 +4,13 @@
 //!
 //! Three profiles ship with the crate ([`BUILTIN`]); users load their own
 //! with [`Profile::load`]. A bad profile is refused with a [`ProfileError`]
-//! that names the file, the line and column where possible, and the field.
+//! that names the file, the line and column, and the field, and shows the
+//! source line with a caret (`penlab-diagnostics`, from `toml`'s spans).
 
 use std::fmt;
 use std::path::Path;
 
+use penlab_diagnostics::{SourceError, toml_entry_span, toml_keys_at};
 use penlab_protocol::message::MAX_TEXT;
 use penlab_protocol::message::{Capabilities, FEATURE_FORCE, FEATURE_LOCKOUT, Identity};
 use penlab_protocol::timing::BUSY_LIMIT;
@@ -33,7 +35,7 @@ pub const BUILTIN: &[(&str, &str)] = &[
 ];
 
 /// A profile was refused.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ProfileError {
     /// Where the profile came from: a path, or `builtin:NAME`.
     pub origin: String,
@@ -43,14 +45,42 @@ pub struct ProfileError {
     pub field: String,
     /// What is wrong.
     pub message: String,
+    /// The mistake with its source line and caret, for a profile that was
+    /// read.
+    pub diagnostic: Option<Box<SourceError>>,
+}
+
+impl ProfileError {
+    /// A mistake at the bytes `span` of the profile `text`.
+    fn at(
+        origin: &str,
+        text: &str,
+        span: std::ops::Range<usize>,
+        field: String,
+        message: String,
+    ) -> Self {
+        let shown = if field.is_empty() {
+            message.clone()
+        } else {
+            format!("field `{field}`: {message}")
+        };
+        let diagnostic = SourceError::new(origin, text, span, shown);
+        ProfileError {
+            origin: origin.to_owned(),
+            location: Some((diagnostic.location().line, diagnostic.location().column)),
+            field,
+            message,
+            diagnostic: Some(Box::new(diagnostic)),
+        }
+    }
 }
 
 impl fmt::Display for ProfileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.origin)?;
-        if let Some((line, column)) = self.location {
-            write!(f, ":{line}:{column}")?;
+        if let Some(diagnostic) = &self.diagnostic {
+            return write!(f, "{diagnostic}");
         }
+        write!(f, "{}", self.origin)?;
         if self.field.is_empty() {
             write!(f, ": {}", self.message)
         } else {
@@ -248,6 +278,7 @@ impl Profile {
                     origin: name_or_path.to_owned(),
                     location: None,
                     field: String::new(),
+                    diagnostic: None,
                     message: format!(
                         "not a built-in profile ({}) and not a readable file: {e}",
                         names.join(", ")
@@ -260,12 +291,12 @@ impl Profile {
     /// Parses and validates a profile; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Profile, ProfileError> {
         let profile: Profile = toml::from_str(text).map_err(|e| {
-            let (location, mut field) = match e.span() {
-                Some(span) => (Some(line_col(text, span.start)), field_at(text, span.start)),
-                None => (None, String::new()),
-            };
+            let span = e.span().unwrap_or(0..0);
+            // The field from `toml`'s spans: the keys around the error.
+            let keys = toml_keys_at(text, span.start);
+            let section = keys.first().cloned().unwrap_or_default();
+            let mut field = keys.join(".");
             let message = e.message().trim().to_owned();
-            let section = field.split('.').next().unwrap_or("").to_owned();
             if let Some(name) = backticked_after(&message, "missing field ")
                 .or_else(|| backticked_after(&message, "unknown field "))
                 && field != name
@@ -273,21 +304,18 @@ impl Profile {
             {
                 field = join(&section, &name);
             }
-            ProfileError {
-                origin: origin.to_owned(),
-                location,
-                field,
-                message,
-            }
+            ProfileError::at(origin, text, span, field, message)
         })?;
         if let Err((field, message)) = profile.validate() {
-            let (section, key) = field.split_once('.').unwrap_or(("", field));
-            return Err(ProfileError {
-                origin: origin.to_owned(),
-                location: locate_key(text, section, key),
-                field: field.to_owned(),
+            let keys: Vec<&str> = field.split('.').collect();
+            let span = toml_entry_span(text, &keys).unwrap_or(0..0);
+            return Err(ProfileError::at(
+                origin,
+                text,
+                span,
+                field.to_owned(),
                 message,
-            });
+            ));
         }
         Ok(profile)
     }
@@ -508,64 +536,6 @@ fn backticked_after(message: &str, prefix: &str) -> Option<String> {
     Some(rest[..rest.find('`')?].to_owned())
 }
 
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
-    (line, column)
-}
-
-/// `section.key` for the line holding `offset`: the key before `=` on that
-/// line, under the nearest `[section]` header above it.
-fn field_at(text: &str, offset: usize) -> String {
-    let offset = offset.min(text.len());
-    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
-    let line = text[line_start..line_end].trim();
-    let mut section = String::new();
-    for l in text[..line_start].lines() {
-        if let Some(h) = header(l) {
-            section = h;
-        }
-    }
-    if let Some(h) = header(line) {
-        return h;
-    }
-    match line.split_once('=') {
-        Some((key, _)) => join(&section, key.trim()),
-        None => section,
-    }
-}
-
-fn header(line: &str) -> Option<String> {
-    let l = line.trim();
-    let inner = l.strip_prefix('[')?.split(']').next()?;
-    Some(inner.trim().to_owned())
-}
-
-/// Where `key` is set under `[section]`, 1-based line and column.
-fn locate_key(text: &str, section: &str, key: &str) -> Option<(usize, usize)> {
-    let mut current = String::new();
-    for (i, line) in text.lines().enumerate() {
-        if let Some(h) = header(line) {
-            current = h;
-            continue;
-        }
-        if current != section {
-            continue;
-        }
-        if let Some((k, _)) = line.split_once('=')
-            && k.trim() == key
-        {
-            let column = line.len() - line.trim_start().len() + 1;
-            return Some((i + 1, column));
-        }
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -628,6 +598,67 @@ mod tests {
             err.to_string()
                 .starts_with(&format!("my.toml:{line}:1: field `depth.max_um`"))
         );
+    }
+
+    /// The source line of `shown` holding `source`, and the caret line under it.
+    fn caret_under(shown: &str, source: &str) -> (usize, usize) {
+        let lines: Vec<&str> = shown.lines().collect();
+        let at = lines
+            .iter()
+            .position(|l| l.ends_with(source))
+            .unwrap_or_else(|| panic!("no line {source:?} in\n{shown}"));
+        let caret = lines[at + 1];
+        (
+            caret.find('^').expect("a caret"),
+            lines[at].find(source).unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_mistake_shows_file_line_column_the_line_and_a_caret() {
+        // An out-of-range value: the caret under the setting.
+        let text = skin_text().replace("labelled_max_um = 1500", "labelled_max_um = 9000");
+        let shown = Profile::parse(&text, "pen.toml").unwrap_err().to_string();
+        let line = 1 + text
+            .lines()
+            .position(|l| l.starts_with("labelled_max_um"))
+            .unwrap();
+        assert!(
+            shown.starts_with(&format!(
+                "pen.toml:{line}:1: field `depth.labelled_max_um`: "
+            )),
+            "{shown}"
+        );
+        let (caret, column) = caret_under(&shown, "labelled_max_um = 9000");
+        assert_eq!(caret, column, "{shown}");
+        // A typo in a key: the caret under the key, from toml's own span.
+        let text = skin_text().replace("needle_count = 14", "neede_count = 14");
+        let shown = Profile::parse(&text, "pen.toml").unwrap_err().to_string();
+        let line = 1 + text
+            .lines()
+            .position(|l| l.starts_with("neede_count"))
+            .unwrap();
+        assert!(
+            shown.starts_with(&format!(
+                "pen.toml:{line}:1: field `cartridge.neede_count`: unknown field"
+            )),
+            "{shown}"
+        );
+        let (caret, column) = caret_under(&shown, "neede_count = 14");
+        assert_eq!(caret, column, "{shown}");
+        // A wrong type: the caret under the value.
+        let text = skin_text().replace("needle_count = 14", "needle_count = \"many\"");
+        let shown = Profile::parse(&text, "pen.toml").unwrap_err().to_string();
+        let line = 1 + text
+            .lines()
+            .position(|l| l.starts_with("needle_count"))
+            .unwrap();
+        assert!(
+            shown.starts_with(&format!("pen.toml:{line}:16: ")),
+            "{shown}"
+        );
+        let (caret, column) = caret_under(&shown, "needle_count = \"many\"");
+        assert_eq!(caret, column + "needle_count = ".len(), "{shown}");
     }
 
     #[test]

@@ -1,43 +1,10 @@
 //! Errors of the coverage engine. Every error that comes from a file names
 //! the file and, where the format allows, the line and column.
 
+use std::ops::Range;
 use std::path::PathBuf;
 
-/// A location in a text file, 1-based, for `file:line:column: message`.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Location {
-    /// The file, as given.
-    pub file: PathBuf,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column (in characters).
-    pub column: usize,
-}
-
-impl std::fmt::Display for Location {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}", self.file.display(), self.line, self.column)
-    }
-}
-
-impl Location {
-    /// The location of byte `offset` in `text` (clamped to the text).
-    pub fn from_offset(file: impl Into<PathBuf>, text: &str, offset: usize) -> Self {
-        let mut offset = offset.min(text.len());
-        while !text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let before = &text[..offset];
-        let line = before.matches('\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = text[line_start..offset].chars().count() + 1;
-        Self {
-            file: file.into(),
-            line,
-            column,
-        }
-    }
-}
+pub use penlab_diagnostics::{Location, SourceError};
 
 /// Everything that can go wrong in the coverage engine.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +18,11 @@ pub enum Error {
         /// The cause.
         error: std::io::Error,
     },
-    /// A text file (script, data file, recorded session) is malformed at a
+    /// A text file (script, data file, mesh) is malformed at a known place:
+    /// `file:line:column: message`, then the source line and a caret.
+    #[error(transparent)]
+    Source(Box<SourceError>),
+    /// A line of a streamed file (a recorded session) is malformed at a
     /// known place.
     #[error("{location}: {message}")]
     Parse {
@@ -88,17 +59,36 @@ impl Error {
         }
     }
 
-    /// Turns a TOML error into `file:line:column: message`.
+    /// Turns a TOML error into `file:line:column: message` with the line
+    /// and a caret, at the span `toml` gives.
     pub fn toml(path: impl Into<PathBuf>, text: &str, err: &toml::de::Error) -> Self {
-        let path = path.into();
-        let message = err.message().trim().to_owned();
-        match err.span() {
-            Some(span) => Self::Parse {
-                location: Location::from_offset(path, text, span.start),
-                message,
-            },
-            None => Self::File { path, message },
-        }
+        Self::Source(Box::new(SourceError::from_toml(path, text, err)))
+    }
+
+    /// A mistake at the bytes `span` of `text`, the contents of `path`.
+    pub fn at(
+        path: impl Into<PathBuf>,
+        text: &str,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self::Source(Box::new(SourceError::new(path, text, span, message)))
+    }
+
+    /// A mistake in the TOML entry at `keys` of `text` (`["settings",
+    /// "depth_mm"]`, array items by index): the caret under the entry, or
+    /// under its innermost table that exists.
+    pub fn at_toml_keys(
+        path: impl Into<PathBuf>,
+        text: &str,
+        keys: &[&str],
+        message: impl Into<String>,
+    ) -> Self {
+        let span = (0..=keys.len())
+            .rev()
+            .find_map(|n| penlab_diagnostics::toml_entry_span(text, &keys[..n]))
+            .unwrap_or(0..0);
+        Self::at(path, text, span, message)
     }
 }
 

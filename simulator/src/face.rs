@@ -50,7 +50,8 @@ pub fn head_mesh() -> Result<&'static (Mesh, Vec<String>)> {
 /// Decodes a geometry image from its header and two PNGs.
 pub fn decode(header: &str, geometry_png: &[u8], zones_png: &[u8]) -> Result<(Mesh, Vec<String>)> {
     let bad = |m: String| Error::Invalid(format!("geometry image: {m}"));
-    let h: Header = toml::from_str(header).map_err(|e| bad(e.to_string()))?;
+    let h: Header =
+        toml::from_str(header).map_err(|e| Error::toml("data/face/face.toml", header, &e))?;
     if h.format != "penlab-geometry-image" || h.version != 1 {
         return Err(bad(format!(
             "unsupported format {:?} version {}",

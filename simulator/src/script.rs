@@ -16,7 +16,7 @@ use crate::pose::{Pose, orientation_facing};
 use crate::session::{Event, EventSink, Session, StrikeSource};
 use crate::surface::Surface;
 use crate::surfaces::{self, Units, ZoneLimit, ZoneLimits};
-use crate::tool::{Tool, ToolKind, ToolProfile, ToolProfiles};
+use crate::tool::{self, Tool, ToolKind, ToolProfile, ToolProfiles};
 
 /// Which surface to treat.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -247,69 +247,102 @@ impl Script {
             path: path.to_owned(),
             spec,
         };
-        script.check()?;
+        script.check(text)?;
         script.check_patterns(text)?;
+        tool::check_profiles(path, text, "tool_profile", &script.spec.tool_profile)?;
+        surfaces::check_zones(path, text, &["zones"], &script.spec.zones)?;
         Ok(script)
     }
 
-    fn check(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::Invalid(format!("{}: {m}", self.path.display())));
+    /// Checks the values that TOML types alone cannot; a mistake is
+    /// located at its entry (`text` is the script's).
+    fn check(&self, text: &str) -> Result<()> {
+        let at = |keys: &[&str], m: String| Error::at_toml_keys(&self.path, text, keys, m);
         let s = &self.spec;
         match (&s.surface.builtin, &s.surface.mesh) {
             (Some(_), Some(_)) => {
-                return bad("[surface]: give either builtin or mesh, not both".into());
+                return Err(at(
+                    &["surface", "mesh"],
+                    "[surface]: give either builtin or mesh, not both".into(),
+                ));
             }
             (None, None) => {
-                return bad(
+                return Err(at(
+                    &["surface"],
                     "[surface]: give builtin = \"flat-pad\" (or another) or mesh = \"file.obj\""
                         .into(),
-                );
+                ));
             }
             _ => {}
         }
         let st = &s.settings;
         if !(st.depth_mm.is_finite() && (0.0..=5.0).contains(&st.depth_mm)) {
-            return bad(format!(
-                "[settings] depth_mm = {} is outside 0 to 5 mm",
-                st.depth_mm
+            return Err(at(
+                &["settings", "depth_mm"],
+                format!("[settings] depth_mm = {} is outside 0 to 5 mm", st.depth_mm),
             ));
         }
         if st.force_n.is_some_and(|f| !(f.is_finite() && f >= 0.0)) {
-            return bad("[settings] force_n must be ≥ 0".into());
+            return Err(at(
+                &["settings", "force_n"],
+                "[settings] force_n must be ≥ 0".into(),
+            ));
         }
         if st
             .rate_hz
             .is_some_and(|r| !(r.is_finite() && r > 0.0 && r <= 10_000.0))
         {
-            return bad("[settings] rate_hz must be within 0 to 10000".into());
+            return Err(at(
+                &["settings", "rate_hz"],
+                "[settings] rate_hz must be within 0 to 10000".into(),
+            ));
         }
         if !(st.pose_rate_hz.is_finite() && (1.0..=100_000.0).contains(&st.pose_rate_hz)) {
-            return bad("[settings] pose_rate_hz must be within 1 to 100000".into());
+            return Err(at(
+                &["settings", "pose_rate_hz"],
+                "[settings] pose_rate_hz must be within 1 to 100000".into(),
+            ));
         }
         if !(st.tilt_deg.is_finite() && st.tilt_deg.abs() < 80.0) {
-            return bad("[settings] tilt_deg must be within ±80".into());
+            return Err(at(
+                &["settings", "tilt_deg"],
+                "[settings] tilt_deg must be within ±80".into(),
+            ));
         }
         if !(st.transit_s.is_finite()
             && st.transit_s >= 0.0
             && st.press_s.is_finite()
             && st.press_s > 0.0)
         {
-            return bad("[settings] transit_s must be ≥ 0 and press_s > 0".into());
+            let key = if st.transit_s.is_finite() && st.transit_s >= 0.0 {
+                "press_s"
+            } else {
+                "transit_s"
+            };
+            return Err(at(
+                &["settings", key],
+                "[settings] transit_s must be ≥ 0 and press_s > 0".into(),
+            ));
         }
         s.metrics
             .validate()
-            .map_err(|e| Error::Invalid(format!("{}: [metrics]: {e}", self.path.display())))?;
+            .map_err(|e| at(&["metrics"], format!("[metrics]: {e}")))?;
         Ok(())
     }
 
     fn check_patterns(&self, text: &str) -> Result<()> {
         for (i, spanned) in self.spec.pattern.iter().enumerate() {
             let p = spanned.get_ref();
-            let bad = |m: String| {
-                Err(Error::Parse {
-                    location: Location::from_offset(&self.path, text, spanned.span().start),
-                    message: format!("pattern {} (kind = {}): {m}", i + 1, p.kind.name()),
-                })
+            // At the key when the pattern has it, else at the pattern.
+            let index = i.to_string();
+            let bad = |key: &str, m: &str| {
+                let message = format!("pattern {} (kind = {}): {m}", i + 1, p.kind.name());
+                Err(
+                    match penlab_diagnostics::toml_entry_span(text, &["pattern", &index, key]) {
+                        Some(span) => Error::at(&self.path, text, span, message),
+                        None => Error::at(&self.path, text, spanned.span(), message),
+                    },
+                )
             };
             let moving = matches!(
                 p.kind,
@@ -320,41 +353,47 @@ impl Script {
                     (0.0..=1.0).contains(&r[0]) && (0.0..=1.0).contains(&r[1]) && r[0] < r[1]
                 };
                 if !(in_unit(p.area.u) && in_unit(p.area.v)) {
-                    return bad("area u and v must be increasing ranges within [0, 1]".into());
+                    return bad(
+                        "area",
+                        "area u and v must be increasing ranges within [0, 1]",
+                    );
                 }
                 match p.speed_mm_s {
-                    None => return bad("speed_mm_s is required".into()),
+                    None => return bad("speed_mm_s", "speed_mm_s is required"),
                     Some(v) if !(v.is_finite() && v > 0.0 && v <= 10_000.0) => {
-                        return bad("speed_mm_s must be within 0 to 10000".into());
+                        return bad("speed_mm_s", "speed_mm_s must be within 0 to 10000");
                     }
                     Some(_) => {}
                 }
                 if !(0.0..=0.95).contains(&p.overlap) {
-                    return bad("overlap must be within 0 to 0.95".into());
+                    return bad("overlap", "overlap must be within 0 to 0.95");
                 }
                 if p.spacing_mm.is_some_and(|s| !(s.is_finite() && s >= 0.05)) {
-                    return bad("spacing_mm must be at least 0.05".into());
+                    return bad("spacing_mm", "spacing_mm must be at least 0.05");
                 }
                 if p.passes > 1000 {
-                    return bad("passes must be at most 1000".into());
+                    return bad("passes", "passes must be at most 1000");
                 }
             }
             match p.kind {
                 PatternKind::Circles => {
                     if !p.radius_mm.is_some_and(|r| r.is_finite() && r > 0.0) {
-                        return bad("radius_mm is required and must be positive".into());
+                        return bad("radius_mm", "radius_mm is required and must be positive");
                     }
                 }
                 PatternKind::Press => {
                     if p.points.is_empty()
                         || p.points.iter().flatten().any(|c| !(0.0..=1.0).contains(c))
                     {
-                        return bad("points must be a list of UV points [u, v] in [0, 1]".into());
+                        return bad(
+                            "points",
+                            "points must be a list of UV points [u, v] in [0, 1]",
+                        );
                     }
                 }
                 PatternKind::Replay => {
                     if p.file.is_none() {
-                        return bad("file is required".into());
+                        return bad("file", "file is required");
                     }
                 }
                 PatternKind::Raster | PatternKind::Crosshatch => {}

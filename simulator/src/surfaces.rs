@@ -7,7 +7,7 @@ use std::path::Path;
 use glam::{Vec2, Vec3};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Location, Result, read_text};
+use crate::error::{Error, Result};
 use crate::face;
 use crate::surface::{Mesh, Surface, Zone};
 
@@ -42,6 +42,47 @@ pub struct ZoneLimit {
     pub source: Option<String>,
 }
 
+impl ZoneLimit {
+    /// Checks the values TOML types alone cannot: `Err((key, message))`.
+    fn check(&self) -> std::result::Result<(), (&'static str, &'static str)> {
+        if !(self.max_depth_mm.is_finite() && self.max_depth_mm >= 0.0) {
+            return Err(("max_depth_mm", "max_depth_mm must be a non-negative number"));
+        }
+        if let Some([lo, hi]) = self.typical_depth_mm
+            && !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi)
+        {
+            return Err((
+                "typical_depth_mm",
+                "typical_depth_mm must be [low, high] with 0 <= low <= high",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Checks `zones`, read from the table at `keys` of TOML `text` (a zones
+/// file or a script's `[zones]`); a mistake is located at its entry.
+pub fn check_zones(
+    path: &Path,
+    text: &str,
+    keys: &[&str],
+    zones: &BTreeMap<String, ZoneLimit>,
+) -> Result<()> {
+    for (name, limit) in zones {
+        if let Err((key, m)) = limit.check() {
+            let mut at = keys.to_vec();
+            at.extend([name.as_str(), key]);
+            return Err(Error::at_toml_keys(
+                path,
+                text,
+                &at,
+                format!("zone {name}: {m}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A zones data file: zone name → limit.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,26 +98,12 @@ impl ZoneLimits {
         Self::parse("data/zones.toml", ZONES_TOML)
     }
 
-    /// Parses a zones file; errors carry `file:line:column`.
+    /// Parses and checks a zones file; errors carry `file:line:column`, the
+    /// line and a caret.
     pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Self> {
         let limits: Self =
             toml::from_str(text).map_err(|e| Error::toml(path.as_ref(), text, &e))?;
-        for (name, limit) in &limits.zones {
-            if !(limit.max_depth_mm.is_finite() && limit.max_depth_mm >= 0.0) {
-                return Err(Error::Invalid(format!(
-                    "{}: zone {name}: max_depth_mm must be a non-negative number",
-                    path.as_ref().display()
-                )));
-            }
-            if let Some([lo, hi]) = limit.typical_depth_mm
-                && !(lo.is_finite() && hi.is_finite() && 0.0 <= lo && lo <= hi)
-            {
-                return Err(Error::Invalid(format!(
-                    "{}: zone {name}: typical_depth_mm must be [low, high] with 0 <= low <= high",
-                    path.as_ref().display()
-                )));
-            }
-        }
+        check_zones(path.as_ref(), text, &["zones"], &limits.zones)?;
         Ok(limits)
     }
 
@@ -233,8 +260,8 @@ pub fn load_mesh_file(
         .map(str::to_ascii_lowercase)
         .unwrap_or_default();
     let (mut mesh, names) = match ext.as_str() {
-        "obj" => load_obj(path)?,
-        "gltf" | "glb" => load_gltf(path)?,
+        "obj" => crate::obj::load(path)?,
+        "gltf" | "glb" => crate::gltf_mesh::load(path)?,
         _ => {
             return Err(Error::File {
                 path: path.to_owned(),
@@ -256,248 +283,4 @@ pub fn load_mesh_file(
         },
         other => other,
     })
-}
-
-fn load_obj(path: &Path) -> Result<(Mesh, Vec<String>)> {
-    let text = read_text(path)?;
-    let options = tobj::LoadOptions {
-        single_index: true,
-        triangulate: true,
-        ignore_points: true,
-        ignore_lines: true,
-    };
-    let loaded = tobj::load_obj_buf(&mut text.as_bytes(), &options, |_| Ok(Default::default()));
-    let (models, _materials) = loaded.map_err(|e| match locate_obj_problem(&text) {
-        Some((offset, message)) => Error::Parse {
-            location: Location::from_offset(path, &text, offset),
-            message,
-        },
-        None => Error::File {
-            path: path.to_owned(),
-            message: format!("OBJ: {e}"),
-        },
-    })?;
-    let mut mesh = Mesh::default();
-    let mut names = Vec::new();
-    for model in models {
-        let m = &model.mesh;
-        if m.indices.is_empty() {
-            continue;
-        }
-        if m.texcoords.len() / 2 != m.positions.len() / 3 {
-            return Err(Error::File {
-                path: path.to_owned(),
-                message: format!(
-                    "object {:?} has no texture coordinates (vt) on every vertex; the density map needs UVs",
-                    model.name
-                ),
-            });
-        }
-        let zone = names.len() as u16;
-        names.push(if model.name.is_empty() {
-            "mesh".into()
-        } else {
-            model.name.clone()
-        });
-        let base = mesh.positions.len() as u32;
-        mesh.positions.extend(
-            m.positions
-                .chunks_exact(3)
-                .map(|p| Vec3::new(p[0], p[1], p[2])),
-        );
-        mesh.uvs
-            .extend(m.texcoords.chunks_exact(2).map(|t| Vec2::new(t[0], t[1])));
-        for tri in m.indices.chunks_exact(3) {
-            mesh.triangles
-                .push([base + tri[0], base + tri[1], base + tri[2]]);
-            mesh.triangle_zones.push(zone);
-        }
-    }
-    Ok((mesh, names))
-}
-
-/// Finds the first malformed `v`, `vt`, `vn` or `f` statement: (byte offset, message).
-fn locate_obj_problem(text: &str) -> Option<(usize, String)> {
-    let (mut nv, mut nt, mut nn) = (0i64, 0i64, 0i64);
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
-        let body = line.split('#').next().unwrap_or("");
-        let mut words = body.split_whitespace();
-        let Some(keyword) = words.next() else {
-            continue;
-        };
-        let args: Vec<&str> = words.collect();
-        let at = |word: &str| start + line.find(word).unwrap_or(0);
-        let floats = |min: usize, max: usize, what: &str| -> Option<(usize, String)> {
-            if args.len() < min || args.len() > max {
-                return Some((
-                    start,
-                    format!("{what} needs {min} to {max} numbers, found {}", args.len()),
-                ));
-            }
-            args.iter()
-                .find(|a| a.parse::<f32>().is_err())
-                .map(|a| (at(a), format!("{what}: {a:?} is not a number")))
-        };
-        match keyword {
-            "v" => {
-                if let Some(p) = floats(3, 7, "vertex position (v)") {
-                    return Some(p);
-                }
-                nv += 1;
-            }
-            "vt" => {
-                if let Some(p) = floats(1, 3, "texture coordinate (vt)") {
-                    return Some(p);
-                }
-                nt += 1;
-            }
-            "vn" => {
-                if let Some(p) = floats(3, 3, "normal (vn)") {
-                    return Some(p);
-                }
-                nn += 1;
-            }
-            "f" => {
-                if args.len() < 3 {
-                    return Some((
-                        start,
-                        format!("face (f) needs at least 3 vertices, found {}", args.len()),
-                    ));
-                }
-                for a in &args {
-                    for (k, part) in a.split('/').enumerate() {
-                        if part.is_empty() && k > 0 {
-                            continue;
-                        }
-                        let count = [nv, nt, nn].get(k).copied().unwrap_or(0);
-                        match part.parse::<i64>() {
-                            Ok(i) if i != 0 && i.abs() <= count => {}
-                            Ok(i) => {
-                                let kind = ["vertex", "texture coordinate", "normal"]
-                                    .get(k)
-                                    .unwrap_or(&"index");
-                                return Some((
-                                    at(a),
-                                    format!(
-                                        "face refers to {kind} {i}, but only {count} are defined above"
-                                    ),
-                                ));
-                            }
-                            Err(_) => {
-                                return Some((
-                                    at(a),
-                                    format!("face (f): {a:?} is not a vertex reference"),
-                                ));
-                            }
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    None
-}
-
-fn load_gltf(path: &Path) -> Result<(Mesh, Vec<String>)> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let file_err = |message: String| Error::File {
-        path: path.to_owned(),
-        message,
-    };
-    let gltf = gltf::Gltf::from_slice(&bytes).map_err(|e| file_err(format!("glTF: {e}")))?;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut buffers = Vec::new();
-    for buffer in gltf.buffers() {
-        let data = match buffer.source() {
-            gltf::buffer::Source::Bin => gltf.blob.clone().ok_or_else(|| {
-                file_err("glTF buffer refers to a GLB binary chunk that is missing".into())
-            })?,
-            gltf::buffer::Source::Uri(uri) if uri.starts_with("data:") => {
-                return Err(file_err(format!(
-                    "glTF buffer {} is an embedded data: URI, which is not supported; export as .glb or with a separate .bin file",
-                    buffer.index()
-                )));
-            }
-            gltf::buffer::Source::Uri(uri) => {
-                let p = dir.join(uri);
-                std::fs::read(&p).map_err(|e| Error::io(p, e))?
-            }
-        };
-        if data.len() < buffer.length() {
-            return Err(file_err(format!(
-                "glTF buffer {} holds {} bytes but declares {}",
-                buffer.index(),
-                data.len(),
-                buffer.length()
-            )));
-        }
-        buffers.push(data);
-    }
-    let mut mesh = Mesh::default();
-    let mut names: Vec<String> = Vec::new();
-    let mut stack: Vec<(gltf::Node, glam::Mat4)> =
-        match gltf.default_scene().or_else(|| gltf.scenes().next()) {
-            Some(scene) => scene.nodes().map(|n| (n, glam::Mat4::IDENTITY)).collect(),
-            None => gltf.nodes().map(|n| (n, glam::Mat4::IDENTITY)).collect(),
-        };
-    while let Some((node, parent)) = stack.pop() {
-        let world = parent * glam::Mat4::from_cols_array_2d(&node.transform().matrix());
-        stack.extend(node.children().map(|c| (c, world)));
-        let Some(gmesh) = node.mesh() else { continue };
-        let name = gmesh
-            .name()
-            .or(node.name())
-            .map_or_else(|| format!("mesh{}", gmesh.index()), str::to_owned);
-        let zone = match names.iter().position(|n| *n == name) {
-            Some(i) => i as u16,
-            None => {
-                names.push(name.clone());
-                (names.len() - 1) as u16
-            }
-        };
-        for prim in gmesh.primitives() {
-            if prim.mode() != gltf::mesh::Mode::Triangles {
-                continue;
-            }
-            let reader = prim.reader(|b| buffers.get(b.index()).map(Vec::as_slice));
-            let positions: Vec<Vec3> = reader
-                .read_positions()
-                .ok_or_else(|| {
-                    file_err(format!("mesh {name:?} has a primitive without positions"))
-                })?
-                .map(|p| world.transform_point3(Vec3::from(p)))
-                .collect();
-            let uvs: Vec<Vec2> = reader
-                .read_tex_coords(0)
-                .ok_or_else(|| {
-                    file_err(format!(
-                        "mesh {name:?} has no TEXCOORD_0; the density map needs UVs"
-                    ))
-                })?
-                .into_f32()
-                .map(Vec2::from)
-                .collect();
-            let base = mesh.positions.len() as u32;
-            let count = positions.len() as u32;
-            let indices: Vec<u32> = match reader.read_indices() {
-                Some(i) => i.into_u32().collect(),
-                None => (0..count).collect(),
-            };
-            mesh.positions.extend(positions);
-            mesh.uvs.extend(uvs);
-            for tri in indices.chunks_exact(3) {
-                if tri.iter().any(|&i| i >= count) {
-                    return Err(file_err(format!("mesh {name:?}: index out of range")));
-                }
-                mesh.triangles
-                    .push([base + tri[0], base + tri[1], base + tri[2]]);
-                mesh.triangle_zones.push(zone);
-            }
-        }
-    }
-    Ok((mesh, names))
 }

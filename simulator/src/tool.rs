@@ -120,9 +120,13 @@ impl ToolProfiles {
         Self::parse("data/tools.toml", TOOLS_TOML)
     }
 
-    /// Parses a profiles file; errors carry `file:line:column`.
+    /// Parses and checks a profiles file; errors carry `file:line:column`,
+    /// the line and a caret.
     pub fn parse(path: impl AsRef<Path>, text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::toml(path.as_ref(), text, &e))
+        let profiles: Self =
+            toml::from_str(text).map_err(|e| Error::toml(path.as_ref(), text, &e))?;
+        check_profiles(path.as_ref(), text, "tool_profile", &profiles.profiles)?;
+        Ok(profiles)
     }
 
     /// Builds the named tool; later profiles of the same name win.
@@ -161,20 +165,33 @@ pub struct Tool {
 impl Tool {
     /// Builds the needle layout of a profile, checking it.
     pub fn from_profile(profile: &ToolProfile) -> Result<Self> {
-        let bad = |m: &str| Err(Error::Invalid(format!("tool {}: {m}", profile.name)));
+        Self::build(profile).map_err(|(_, m)| Error::Invalid(format!("tool {}: {m}", profile.name)))
+    }
+
+    /// [`Tool::from_profile`], a mistake named by its key in the profile
+    /// (dotted; empty for the profile as a whole).
+    fn build(profile: &ToolProfile) -> std::result::Result<Self, (&'static str, &'static str)> {
+        let bad = |key: &'static str, m: &'static str| Err((key, m));
         let positive = |v: f32| v.is_finite() && v > 0.0;
         if !positive(profile.full_contact_force_n) {
-            return bad("full_contact_force_n must be positive");
+            return bad(
+                "full_contact_force_n",
+                "full_contact_force_n must be positive",
+            );
         }
         if let Some(l) = profile.needle_length_mm
             && !(l.is_finite() && (0.0..=5.0).contains(&l))
         {
-            return bad("needle_length_mm must be within 0 to 5 mm");
+            return bad(
+                "needle_length_mm",
+                "needle_length_mm must be within 0 to 5 mm",
+            );
         }
         let (patterns, row_pitch_mm) = match profile.kind {
             ToolKind::Roller => {
                 let Some(r) = &profile.roller else {
                     return bad(
+                        "kind",
                         "a roller needs roller = { discs, needles_per_disc, width_mm, diameter_mm }",
                     );
                 };
@@ -183,10 +200,10 @@ impl Tool {
                     || !positive(r.width_mm)
                     || !positive(r.diameter_mm)
                 {
-                    return bad("roller dimensions must be positive");
+                    return bad("roller", "roller dimensions must be positive");
                 }
                 if profile.needle_length_mm.is_none() {
-                    return bad("a roller needs needle_length_mm");
+                    return bad("kind", "a roller needs needle_length_mm");
                 }
                 let gap = r.width_mm / r.discs as f32;
                 let row = |shift: f32| -> Vec<Vec2> {
@@ -211,7 +228,7 @@ impl Tool {
                     + grid_n
                     + profile.points_mm.len() as u64;
                 if total > 10_000 {
-                    return bad("more than 10,000 needles");
+                    return bad("", "more than 10,000 needles");
                 }
                 let mut needles = Vec::new();
                 if profile.center {
@@ -219,7 +236,7 @@ impl Tool {
                 }
                 for ring in &profile.rings {
                     if !(ring.radius_mm.is_finite() && ring.radius_mm >= 0.0) {
-                        return bad("ring radius must be non-negative");
+                        return bad("rings", "ring radius must be non-negative");
                     }
                     for k in 0..ring.count {
                         let a = ring.phase_deg.to_radians()
@@ -229,7 +246,7 @@ impl Tool {
                 }
                 if let Some(g) = &profile.grid {
                     if !positive(g.pitch_mm) {
-                        return bad("grid pitch must be positive");
+                        return bad("grid.pitch_mm", "grid pitch must be positive");
                     }
                     for row in 0..g.rows {
                         for col in 0..g.cols {
@@ -242,10 +259,13 @@ impl Tool {
                 }
                 needles.extend(profile.points_mm.iter().map(|&p| Vec2::from(p)));
                 if needles.is_empty() {
-                    return bad("no needles: give center, rings, grid or points_mm");
+                    return bad("", "no needles: give center, rings, grid or points_mm");
                 }
                 if needles.iter().any(|n| !n.is_finite() || n.length() > 50.0) {
-                    return bad("needle positions must be finite and within 50 mm of the centre");
+                    return bad(
+                        "",
+                        "needle positions must be finite and within 50 mm of the centre",
+                    );
                 }
                 (vec![needles], None)
             }
@@ -254,7 +274,7 @@ impl Tool {
             .rate_hz
             .is_some_and(|r| !positive(r) || r > 10_000.0)
         {
-            return bad("rate_hz must be within 0 to 10000");
+            return bad("rate_hz", "rate_hz must be within 0 to 10000");
         }
         let footprint_mm = match &profile.roller {
             Some(r) if profile.kind == ToolKind::Roller => r.width_mm,
@@ -293,6 +313,31 @@ impl Tool {
     pub fn reach_mm(&self, set_depth_mm: f32) -> f32 {
         self.profile.needle_length_mm.unwrap_or(set_depth_mm)
     }
+}
+
+/// Checks the profiles of `profiles`, read from the array `array_key` of
+/// TOML `text` (a tools file or a script); a mistake is located at its key
+/// in the profile, or at the profile.
+pub fn check_profiles(
+    path: &Path,
+    text: &str,
+    array_key: &str,
+    profiles: &[ToolProfile],
+) -> Result<()> {
+    for (i, profile) in profiles.iter().enumerate() {
+        if let Err((key, m)) = Tool::build(profile) {
+            let index = i.to_string();
+            let mut keys = vec![array_key, index.as_str()];
+            keys.extend(key.split('.').filter(|k| !k.is_empty()));
+            return Err(Error::at_toml_keys(
+                path,
+                text,
+                &keys,
+                format!("tool {}: {m}", profile.name),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -340,8 +385,7 @@ mod tests {
     #[test]
     fn bad_profiles_are_refused_with_the_reason() {
         let err = ToolProfiles::parse("t.toml", "[[tool_profile]]\nname = \"x\"\nkind = \"pen\"\n")
-            .unwrap()
-            .tool("x")
+            .and_then(|p| p.tool("x"))
             .unwrap_err()
             .to_string();
         assert!(err.contains("no needles"), "{err}");
