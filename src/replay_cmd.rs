@@ -14,7 +14,8 @@ use penlab_protocol::message::Direction;
 /// Arguments of `penlab replay`.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// A capture written by the harness (`--capture`) or `penlab monitor`.
+    /// A capture written by the harness (`--capture`) or `penlab monitor`:
+    /// JSON lines, or pcapng (`--capture FILE.pcapng`).
     file: PathBuf,
     /// Also write the frames as pcapng to this file.
     #[arg(long, value_name = "OUT")]
@@ -24,24 +25,31 @@ pub struct ReplayArgs {
     json: bool,
 }
 
-/// Prints the capture decoded. Exit code 0 when every frame decoded, 1 when
-/// any did not.
+/// Prints the capture decoded, streaming it (memory does not grow with the
+/// capture). Exit code 0 when every frame decoded, 1 when any did not.
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let file =
-        File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
-    let capture =
-        capture::read(BufReader::new(file)).with_context(|| format!("{}", args.file.display()))?;
-    if capture.truncated_tail {
-        eprintln!(
-            "note: the last line of {} was cut off mid-write (a killed run); skipped",
-            args.file.display()
-        );
-    }
-    let entries = capture::timeline(&capture);
-    let mut out = std::io::stdout().lock();
+    let name = args.file.display();
+    let file = File::open(&args.file).with_context(|| format!("opening {name}"))?;
+    let mut entries = capture::entries(BufReader::with_capacity(1 << 16, file))
+        .with_context(|| format!("{name}"))?;
+    let mut export = match &args.pcapng {
+        Some(path) => {
+            let file =
+                File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let writer = BufWriter::with_capacity(1 << 16, file);
+            Some(
+                capture::PcapngExport::new(writer, entries.header())
+                    .with_context(|| format!("writing {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    // Standard output is line-buffered; a capture has millions of lines.
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let (mut frames, mut errors, mut gaps) = (0, 0, 0);
-    for entry in &entries {
-        match entry {
+    for entry in entries.by_ref() {
+        let entry = entry.with_context(|| format!("{name}"))?;
+        match &entry {
             Entry::Frame(event) => {
                 if event.result.is_ok() {
                     frames += 1;
@@ -55,6 +63,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 print_mark(&mut out, mark, args.json)?;
             }
         }
+        if let (Some(export), Some(path)) = (export.as_mut(), &args.pcapng) {
+            export
+                .entry(&entry)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
     }
     if !args.json {
         let gaps = match gaps {
@@ -64,17 +77,18 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "{frames} frame(s), {errors} error(s), target {}{gaps}",
-            capture.header.target
+            entries.header().target
         )?;
     }
-    if let Some(path) = &args.pcapng {
-        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        let mut writer = BufWriter::new(file);
-        capture::write_pcapng(&capture, &mut writer)
-            .with_context(|| format!("writing {}", path.display()))?;
-        writer
+    out.flush()?;
+    if let (Some(export), Some(path)) = (export, &args.pcapng) {
+        export
+            .into_inner()
             .flush()
             .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if entries.truncated_tail() {
+        eprintln!("note: the end of {name} was cut off mid-write (a killed run); skipped");
     }
     Ok(if errors == 0 {
         ExitCode::SUCCESS
@@ -100,7 +114,9 @@ fn print_event(out: &mut impl Write, event: &Event, json: bool) -> std::io::Resu
         writeln!(out, "{value}")
     } else {
         let t = event.t_us as f64 / 1e6;
-        writeln!(out, "{t:>12.6}s  {arrow}  {}", capture::describe(event))
+        write!(out, "{t:>12.6}s  {arrow}  ")?;
+        capture::describe_to(out, event)?;
+        writeln!(out)
     }
 }
 

@@ -15,6 +15,7 @@ pub mod face;
 pub mod heatmap;
 pub mod metrics;
 pub mod pose;
+pub mod recording;
 pub mod report;
 pub mod script;
 pub mod session;
