@@ -75,9 +75,11 @@ fn main() {
 
 fn report(what: &str, mb: f64, m: &common::Measured) {
     println!(
-        "{what}: {mb:.0} MB in {:.2} s = {:.0} MB/s, peak RSS {:.1} MiB",
+        "{what}: {mb:.0} MB in {:.2} s = {:.0} MB/s wall; {:.2} s of CPU = {:.0} MB/s a core; peak RSS {:.1} MiB",
         m.seconds,
         mb / m.seconds,
+        m.cpu_seconds,
+        mb / m.cpu_seconds,
         m.max_rss_kib as f64 / 1024.0
     );
 }

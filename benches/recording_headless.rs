@@ -55,10 +55,11 @@ fn main() {
     let text = std::fs::read_to_string(&report).expect("a report");
     assert!(text.contains("punctures"), "{text}");
     println!(
-        "penlab sim --headless: {events} events ({mb:.0} MB) in {:.1} s = {:.2} M events/s, {:.0} MB/s, peak RSS {:.1} MiB",
+        "penlab sim --headless: {events} events ({mb:.0} MB) in {:.1} s wall, {:.1} s of CPU = {:.2} M events/s a core, {:.0} MB/s a core; peak RSS {:.1} MiB",
         m.seconds,
-        events as f64 / m.seconds / 1e6,
-        mb / m.seconds,
+        m.cpu_seconds,
+        events as f64 / m.cpu_seconds / 1e6,
+        mb / m.cpu_seconds,
         m.max_rss_kib as f64 / 1024.0
     );
     let _ = std::fs::remove_dir_all(&dir);

@@ -113,8 +113,8 @@ fn print_event(out: &mut impl Write, event: &Event, json: bool) -> std::io::Resu
         };
         writeln!(out, "{value}")
     } else {
-        let t = event.t_us as f64 / 1e6;
-        write!(out, "{t:>12.6}s  {arrow}  ")?;
+        write_time(out, event.t_us)?;
+        write!(out, "  {arrow}  ")?;
         capture::describe_to(out, event)?;
         writeln!(out)
     }
@@ -126,7 +126,35 @@ fn print_mark(out: &mut impl Write, mark: &Mark, json: bool) -> std::io::Result<
             serde_json::json!({ "t_us": mark.t_us, "event": mark.event, "detail": mark.detail });
         writeln!(out, "{value}")
     } else {
-        let t = mark.t_us as f64 / 1e6;
-        writeln!(out, "{t:>12.6}s  ---------  {}", mark.describe())
+        write_time(out, mark.t_us)?;
+        writeln!(out, "  ---------  {}", mark.describe())
+    }
+}
+
+/// Seconds with six decimals, 12 wide, as `{:>12.6}s` writes `t_us / 1e6`,
+/// in integers (float formatting was a tenth of replay's time).
+fn write_time(out: &mut impl Write, t_us: u64) -> std::io::Result<()> {
+    write!(out, "{:>5}.{:06}s", t_us / 1_000_000, t_us % 1_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_read_as_the_float_format_wrote_them() {
+        for t_us in [
+            0,
+            1,
+            812,
+            999_999,
+            1_000_000,
+            5_020_113,
+            86_400_000_001,
+            123_456_789_012_345,
+        ] {
+            let mut out = Vec::new();
+            super::write_time(&mut out, t_us).unwrap();
+            let float = format!("{:>12.6}s", t_us as f64 / 1e6);
+            assert_eq!(String::from_utf8(out).unwrap(), float);
+        }
     }
 }

@@ -56,6 +56,10 @@ pub struct TestArgs {
     /// Write a capture of every test's bytes into this directory.
     #[arg(long, value_name = "DIR")]
     capture: Option<PathBuf>,
+    /// Write those captures as pcapng (`<test>.pcapng`, for Wireshark),
+    /// each block flushed as it is written.
+    #[arg(long, requires = "capture")]
+    capture_pcapng: bool,
     /// Run one shard: hash:K/N or count:K/N.
     #[arg(long, value_name = "SPEC")]
     partition: Option<Partition>,
@@ -80,6 +84,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     let interrupt = signals::listen()?;
     let options = BenchOptions {
         capture_dir: args.capture,
+        capture_pcapng: args.capture_pcapng,
         partition: args.partition,
         tags: args.tag,
         junit: args.junit,

@@ -8,6 +8,9 @@ use std::process::{Command, Stdio};
 pub struct Measured {
     /// Wall-clock time, s.
     pub seconds: f64,
+    /// CPU time, user and system, s: on a shared machine, what the run
+    /// would take on a core of its own.
+    pub cpu_seconds: f64,
     /// Peak resident set size, KiB.
     pub max_rss_kib: u64,
     /// The command's exit code.
@@ -36,8 +39,10 @@ pub fn time_penlab(args: &[&str]) -> Measured {
     let seconds = wall.split(':').fold(0.0, |acc, part| {
         acc * 60.0 + part.parse::<f64>().unwrap_or(0.0)
     });
+    let secs = |name: &str| field(name).parse::<f64>().unwrap_or(0.0);
     Measured {
         seconds,
+        cpu_seconds: secs("User time (seconds):") + secs("System time (seconds):"),
         max_rss_kib: field("Maximum resident set size (kbytes):")
             .parse()
             .unwrap_or(0),

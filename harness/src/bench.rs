@@ -13,6 +13,8 @@ use crate::scenario::Suite;
 pub struct BenchOptions {
     /// Write a capture per test into this directory.
     pub capture_dir: Option<PathBuf>,
+    /// Write those captures as pcapng (`<test>.pcapng`) instead of JSON lines.
+    pub capture_pcapng: bool,
     /// Run only this shard.
     pub partition: Option<Partition>,
     /// Run only tests with one of these tags (all when empty).
@@ -64,6 +66,7 @@ pub fn run(
 ) -> Result<BenchEnd, BenchError> {
     let run_options = |label: Option<String>| RunOptions {
         capture_dir: options.capture_dir.clone(),
+        capture_pcapng: options.capture_pcapng,
         partition: options.partition,
         tags: options.tags.clone(),
         on_event: Some(live::reporter(label)),

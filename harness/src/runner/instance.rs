@@ -48,6 +48,7 @@ pub(crate) async fn run_instance(
     target: &Target,
     pen: Option<&Pen>,
     captures: Option<&Path>,
+    pcapng: bool,
     interrupt: &Interrupt,
 ) -> Ran {
     let test = instance.test;
@@ -86,7 +87,7 @@ pub(crate) async fn run_instance(
     }
     let mut session = Session::new(link, SessionOptions::default());
     if let Some(dir) = captures {
-        capture_into(&mut session, dir, instance, target, &mut record.log);
+        capture_into(&mut session, dir, pcapng, instance, target, &mut record.log);
     }
     session.set_known_limits(limits.clone());
     let mut vars = vars.clone();
@@ -201,10 +202,12 @@ pub(crate) async fn run_instance(
     Ran { record, abort }
 }
 
-/// Starts a capture of the session in `dir`, one file per test.
+/// Starts a capture of the session in `dir`, one file per test, as JSON
+/// lines or as pcapng.
 fn capture_into(
     session: &mut Session<Box<dyn Link>>,
     dir: &Path,
+    pcapng: bool,
     instance: &Instance<'_>,
     target: &Target,
     log: &mut Vec<String>,
@@ -213,16 +216,20 @@ fn capture_into(
         .id
         .replace("::", "--")
         .replace(['[', ']', '=', '/'], "_")
-        + ".capture";
+        + if pcapng { ".pcapng" } else { ".capture" };
     match std::fs::File::create(dir.join(file_name)) {
         Ok(file) => {
             let unix_us = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_micros() as u64);
             let writer: Box<dyn std::io::Write + Send> = Box::new(file);
-            if let Ok(c) =
-                CaptureWriter::new(writer, &Header::new(target.describe(), unix_us, None))
-            {
+            let header = Header::new(target.describe(), unix_us, None);
+            let capture = if pcapng {
+                CaptureWriter::pcapng(writer, &header)
+            } else {
+                CaptureWriter::new(writer, &header)
+            };
+            if let Ok(c) = capture {
                 session.capture_to(c);
             }
         }
