@@ -18,7 +18,8 @@ use penlab_protocol::seq::{SeqEvent, SeqTracker};
 /// Arguments of `penlab replay`.
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
-    /// A capture written by the harness (`--capture`) or `penlab monitor`.
+    /// A capture written by the harness (`--capture`) or `penlab monitor`:
+    /// JSON lines, or pcapng (`--capture FILE.pcapng`).
     file: PathBuf,
     /// Also write the frames as pcapng to this file.
     #[arg(long, value_name = "OUT")]
@@ -28,25 +29,32 @@ pub struct ReplayArgs {
     json: bool,
 }
 
-/// Prints the capture decoded. Exit code 0 when every frame decoded, 1 when
-/// any did not.
+/// Prints the capture decoded, streaming it (memory does not grow with the
+/// capture). Exit code 0 when every frame decoded, 1 when any did not.
 pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
-    let file =
-        File::open(&args.file).with_context(|| format!("opening {}", args.file.display()))?;
-    let capture =
-        capture::read(BufReader::new(file)).with_context(|| format!("{}", args.file.display()))?;
-    if capture.truncated_tail {
-        eprintln!(
-            "note: the last line of {} was cut off mid-write (a killed run); skipped",
-            args.file.display()
-        );
-    }
-    let entries = capture::timeline(&capture);
-    let mut out = std::io::stdout().lock();
+    let name = args.file.display();
+    let file = File::open(&args.file).with_context(|| format!("opening {name}"))?;
+    let mut entries = capture::entries(BufReader::with_capacity(1 << 16, file))
+        .with_context(|| format!("{name}"))?;
+    let mut export = match &args.pcapng {
+        Some(path) => {
+            let file =
+                File::create(path).with_context(|| format!("creating {}", path.display()))?;
+            let writer = BufWriter::with_capacity(1 << 16, file);
+            Some(
+                capture::PcapngExport::new(writer, entries.header())
+                    .with_context(|| format!("writing {}", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    // Standard output is line-buffered; a capture has millions of lines.
+    let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let (mut frames, mut errors, mut gaps) = (0, 0, 0);
     let mut seqs = SideSeqs::default();
-    for entry in &entries {
-        match entry {
+    for entry in entries.by_ref() {
+        let entry = entry.with_context(|| format!("{name}"))?;
+        match &entry {
             Entry::Frame(event) => {
                 if event.result.is_ok() {
                     frames += 1;
@@ -62,6 +70,11 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 print_mark(&mut out, mark, args.json)?;
             }
         }
+        if let (Some(export), Some(path)) = (export.as_mut(), &args.pcapng) {
+            export
+                .entry(&entry)
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
     }
     if !args.json {
         let gaps = match gaps {
@@ -71,17 +84,18 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
         writeln!(
             out,
             "{frames} frame(s), {errors} error(s), target {}{gaps}",
-            capture.header.target
+            entries.header().target
         )?;
     }
-    if let Some(path) = &args.pcapng {
-        let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        let mut writer = BufWriter::new(file);
-        capture::write_pcapng(&capture, &mut writer)
-            .with_context(|| format!("writing {}", path.display()))?;
-        writer
+    out.flush()?;
+    if let (Some(export), Some(path)) = (export, &args.pcapng) {
+        export
+            .into_inner()
             .flush()
             .with_context(|| format!("writing {}", path.display()))?;
+    }
+    if entries.truncated_tail() {
+        eprintln!("note: the end of {name} was cut off mid-write (a killed run); skipped");
     }
     Ok(if errors == 0 {
         ExitCode::SUCCESS
@@ -151,17 +165,15 @@ fn print_event(
         }
         writeln!(out, "{value}")
     } else {
-        let t = event.t_us as f64 / 1e6;
-        let note = match seq {
-            Some(SeqEvent::Gap { lost }) => format!("  [{lost} frame(s) lost before this]"),
-            Some(SeqEvent::Duplicate) => "  [duplicate]".to_owned(),
-            _ => String::new(),
-        };
-        writeln!(
-            out,
-            "{t:>12.6}s  {arrow}  {}{note}",
-            capture::describe(event)
-        )
+        write_time(out, event.t_us)?;
+        write!(out, "  {arrow}  ")?;
+        capture::describe_to(out, event)?;
+        match seq {
+            Some(SeqEvent::Gap { lost }) => write!(out, "  [{lost} frame(s) lost before this]")?,
+            Some(SeqEvent::Duplicate) => write!(out, "  [duplicate]")?,
+            _ => {}
+        }
+        writeln!(out)
     }
 }
 
@@ -171,7 +183,35 @@ fn print_mark(out: &mut impl Write, mark: &Mark, json: bool) -> std::io::Result<
             serde_json::json!({ "t_us": mark.t_us, "event": mark.event, "detail": mark.detail });
         writeln!(out, "{value}")
     } else {
-        let t = mark.t_us as f64 / 1e6;
-        writeln!(out, "{t:>12.6}s  ---------  {}", mark.describe())
+        write_time(out, mark.t_us)?;
+        writeln!(out, "  ---------  {}", mark.describe())
+    }
+}
+
+/// Seconds with six decimals, 12 wide, as `{:>12.6}s` writes `t_us / 1e6`,
+/// in integers (float formatting was a tenth of replay's time).
+fn write_time(out: &mut impl Write, t_us: u64) -> std::io::Result<()> {
+    write!(out, "{:>5}.{:06}s", t_us / 1_000_000, t_us % 1_000_000)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn times_read_as_the_float_format_wrote_them() {
+        for t_us in [
+            0,
+            1,
+            812,
+            999_999,
+            1_000_000,
+            5_020_113,
+            86_400_000_001,
+            123_456_789_012_345,
+        ] {
+            let mut out = Vec::new();
+            super::write_time(&mut out, t_us).unwrap();
+            let float = format!("{:>12.6}s", t_us as f64 / 1e6);
+            assert_eq!(String::from_utf8(out).unwrap(), float);
+        }
     }
 }

@@ -63,6 +63,10 @@ pub struct TestArgs {
     /// Write a capture of every test's bytes into this directory.
     #[arg(long, value_name = "DIR")]
     capture: Option<PathBuf>,
+    /// Write those captures as pcapng (`<test>.pcapng`, for Wireshark),
+    /// each block flushed as it is written.
+    #[arg(long, requires = "capture")]
+    capture_pcapng: bool,
     /// Run one shard: hash:K/N or count:K/N.
     #[arg(long, value_name = "SPEC")]
     partition: Option<Partition>,
@@ -131,6 +135,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     let started = std::time::SystemTime::now();
     let options = BenchOptions {
         capture_dir: ev.output(&args.capture, evidence::CAPTURES),
+        capture_pcapng: args.capture_pcapng,
         partition: args.partition,
         tags: args.tag.clone(),
         filters: args.filter.clone(),

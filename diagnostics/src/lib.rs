@@ -91,6 +91,23 @@ impl SourceError {
         }
     }
 
+    /// A mistake at 1-based `column` (in characters) of `line`, which is
+    /// line `line_no` of `file`: for files read a line at a time, which
+    /// keep only the line at hand.
+    pub fn in_line(
+        file: impl Into<PathBuf>,
+        line_no: usize,
+        line: &str,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
+        let line = line.trim_end_matches(['\n', '\r']);
+        let mut error = SourceError::at_line_column(file, line, 1, column, message);
+        // The text is that one line: the snippet numbers it from here.
+        error.location.line = line_no.max(1);
+        error
+    }
+
     /// A mistake at a 1-based `line` and `column` (in characters), as
     /// line-oriented parsers such as `serde_json` report them.
     pub fn at_line_column(
@@ -142,6 +159,13 @@ impl SourceError {
         self.span.clone()
     }
 
+    /// The file line `text` starts at: 1 unless `text` is one line cut from
+    /// a file read as a stream ([`SourceError::in_line`]).
+    fn first_line(&self) -> usize {
+        let line_in_text = self.text[..self.span.start].matches('\n').count() + 1;
+        (self.location.line + 1).saturating_sub(line_in_text).max(1)
+    }
+
     /// `file:line:column: message`, on one line.
     pub fn summary(&self) -> String {
         format!("{}: {}", self.location, self.message)
@@ -169,7 +193,7 @@ impl SourceError {
             .label(self.label.as_deref());
         let report = &[Level::ERROR.no_name().primary_title("").element(
             Snippet::source(&*self.text)
-                .line_start(1)
+                .line_start(self.first_line())
                 .fold(true)
                 .annotation(annotation),
         )];
@@ -304,6 +328,15 @@ mod tests {
     use super::*;
 
     const TEXT: &str = "[suite]\ntitle = \"Dépth\"\n\n[[test]]\nid = \"x\"\nstat = 3\n";
+
+    #[test]
+    fn a_line_from_a_stream_keeps_its_number() {
+        let e = SourceError::in_line("rec.jsonl", 4_000_000, "{\"t\":x}\n", 6, "expected value");
+        assert_eq!(e.summary(), "rec.jsonl:4000000:6: expected value");
+        let text = e.to_string();
+        assert!(text.contains("4000000 | {\"t\":x}"), "{text}");
+        assert!(text.contains('^'), "{text}");
+    }
 
     #[test]
     fn columns_count_characters_not_bytes() {

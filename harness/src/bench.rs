@@ -14,6 +14,8 @@ use crate::scenario::Suite;
 pub struct BenchOptions {
     /// Write a capture per test into this directory.
     pub capture_dir: Option<PathBuf>,
+    /// Write those captures as pcapng (`<test>.pcapng`) instead of JSON lines.
+    pub capture_pcapng: bool,
     /// Run only this shard.
     pub partition: Option<Partition>,
     /// Run only tests with one of these tags (all when empty).
@@ -83,6 +85,7 @@ pub fn run(
         operator: operator.clone(),
         operator_name: options.operator.clone(),
         capture_dir: options.capture_dir.clone(),
+        capture_pcapng: options.capture_pcapng,
         partition: options.partition,
         tags: options.tags.clone(),
         filters: options.filters.clone(),

@@ -200,7 +200,7 @@ fn open_capture(
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
     let header = Header::new(options.port.clone(), unix_us, baud);
-    CaptureWriter::new(file, &header).map_err(failed)
+    CaptureWriter::for_path(file, path, &header).map_err(failed)
 }
 
 impl<W: Write> Watch<'_, W> {

@@ -39,12 +39,28 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
+    /// A mistake at a known place in a file, shown with its line and a
+    /// caret (recorded sessions).
+    #[error("{0}")]
+    Source(Box<penlab_diagnostics::SourceError>),
     /// A value is out of its valid range or names something unknown.
     #[error("{0}")]
     Invalid(String),
     /// The heatmap could not be drawn or encoded.
     #[error("heatmap: {0}")]
     Render(String),
+}
+
+impl From<Box<penlab_diagnostics::SourceError>> for Error {
+    fn from(e: Box<penlab_diagnostics::SourceError>) -> Self {
+        Error::Source(e)
+    }
+}
+
+impl From<penlab_diagnostics::SourceError> for Error {
+    fn from(e: penlab_diagnostics::SourceError) -> Self {
+        Error::Source(Box::new(e))
+    }
 }
 
 /// Result alias for the coverage engine.

@@ -22,6 +22,7 @@ pub mod heatmap;
 pub mod metrics;
 pub mod obj;
 pub mod pose;
+pub mod recording;
 pub mod report;
 pub mod rubric;
 pub mod script;

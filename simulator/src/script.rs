@@ -3,7 +3,6 @@
 //! session (JSON lines). See the crate README for the formats.
 
 use std::collections::BTreeMap;
-use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -757,131 +756,12 @@ impl Driver<'_> {
     }
 }
 
-/// Parses one line of a recorded session; `line` is 1-based, for errors.
+// The recorded-session format lives in `recording`; these names stay for
+// the callers that know them here.
+pub use crate::recording::{record_line, replay, replay_file};
+
+/// Parses one line of a recorded session; `line_no` is 1-based, for errors
+/// (see [`crate::recording::parse_line`]).
 pub fn parse_event(path: &Path, line_no: usize, line: &str) -> Result<Event> {
-    let at = |column: usize, message: String| Error::Parse {
-        location: Location {
-            file: path.to_owned(),
-            line: line_no,
-            column,
-        },
-        message,
-    };
-    let event: Event =
-        serde_json::from_str(line).map_err(|e| at(e.column().max(1), e.to_string()))?;
-    if let Event::Pose(p) = &event {
-        let finite = p.t.is_finite()
-            && p.position.is_finite()
-            && p.orientation.is_finite()
-            && p.force_n.is_finite()
-            && p.depth_mm.is_finite();
-        if !finite {
-            return Err(at(1, "pose has a non-finite value".into()));
-        }
-        if p.orientation.length() < 1e-6 {
-            return Err(at(1, "pose orientation is a zero quaternion".into()));
-        }
-        if p.force_n < 0.0 || !(0.0..=5.0).contains(&p.depth_mm) {
-            return Err(at(
-                1,
-                "pose needs force_n ≥ 0 and depth_mm within 0 to 5".into(),
-            ));
-        }
-    }
-    if let Event::Strike {
-        depth_mm: Some(d), ..
-    } = &event
-        && !(0.0..=5.0).contains(d)
-    {
-        return Err(at(1, "strike depth_mm must be within 0 to 5".into()));
-    }
-    Ok(event)
-}
-
-/// Streams a recorded session file into `session` (memory independent of its length).
-pub fn replay_file(path: &Path, session: &mut dyn EventSink) -> Result<()> {
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    replay(path, std::io::BufReader::new(file), session)
-}
-
-/// Streams recorded-session lines into `session`; `path` names them in errors.
-pub fn replay(path: &Path, reader: impl BufRead, session: &mut dyn EventSink) -> Result<()> {
-    let mut last_t = f64::NEG_INFINITY;
-    for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| Error::io(path, e))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let mut event = parse_event(path, i + 1, &line)?;
-        let t = match &mut event {
-            Event::Pose(p) => {
-                p.orientation = p.orientation.normalize();
-                Some(p.t)
-            }
-            Event::Strike { t, .. } => Some(*t),
-            Event::Header { format, .. } => {
-                if format != "penlab-session" {
-                    return Err(Error::Parse {
-                        location: Location {
-                            file: path.to_owned(),
-                            line: i + 1,
-                            column: 1,
-                        },
-                        message: format!(
-                            "header format is {format:?}, expected \"penlab-session\""
-                        ),
-                    });
-                }
-                None
-            }
-        };
-        if let Some(t) = t {
-            if !t.is_finite() || t < last_t {
-                return Err(Error::Parse {
-                    location: Location {
-                        file: path.to_owned(),
-                        line: i + 1,
-                        column: 1,
-                    },
-                    message: format!("time {t} s goes backwards (previous event at {last_t} s)"),
-                });
-            }
-            last_t = t;
-        }
-        session.push(&event);
-    }
-    Ok(())
-}
-
-/// One recorded-session line (without the newline) for an event.
-pub fn record_line(event: &Event) -> Result<String> {
-    serde_json::to_string(event).map_err(|e| Error::Invalid(e.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_strike_may_carry_the_depth_the_pen_measured() {
-        let p = Path::new("rec.jsonl");
-        let e = parse_event(p, 3, r#"{"type":"strike","t":1.5,"depth_mm":0.48}"#).unwrap();
-        assert_eq!(
-            e,
-            Event::Strike {
-                t: 1.5,
-                depth_mm: Some(0.48)
-            }
-        );
-        assert_eq!(
-            record_line(&e).unwrap(),
-            r#"{"type":"strike","t":1.5,"depth_mm":0.48}"#
-        );
-        // Without one, the line is as before.
-        let e = parse_event(p, 4, r#"{"type":"strike","t":2.0}"#).unwrap();
-        assert_eq!(record_line(&e).unwrap(), r#"{"type":"strike","t":2.0}"#);
-        let err = parse_event(p, 5, r#"{"type":"strike","t":2.0,"depth_mm":7}"#).unwrap_err();
-        assert!(err.to_string().contains("rec.jsonl:5:1"), "{err}");
-        assert!(err.to_string().contains("depth_mm"), "{err}");
-    }
+    Ok(crate::recording::parse_line(path, line_no, line)?)
 }

@@ -16,6 +16,7 @@ fn location(err: &Error) -> (usize, usize) {
     match err {
         Error::Source(e) => (e.location().line, e.location().column),
         Error::Parse { location, .. } => (location.line, location.column),
+        Error::Source(e) => (e.location().line, e.location().column),
         other => panic!("expected a located error, got {other}"),
     }
 }
@@ -193,7 +194,8 @@ fn a_bad_recording_line_is_located() {
     std::fs::write(&rec, format!("{pose}\n{{\"type\":\"strike\",\"t\":0.4}}\n")).unwrap();
     let err = Script::load(&script_path).unwrap().run().unwrap_err();
     assert!(
-        err.to_string().contains("rec.jsonl:2:1") && err.to_string().contains("backwards"),
+        // The caret is under the time that went backwards.
+        err.to_string().contains("rec.jsonl:2:18") && err.to_string().contains("backwards"),
         "{err}"
     );
     // A good one: one strike of 14 needles.

@@ -162,7 +162,7 @@ pub fn run(
         };
         let mut session = Session::new(connection.link, SessionOptions::default());
         if let Some(path) = capture
-            && let Err(e) = crate::runner::capture_session(&mut session, path, target)
+            && let Err(e) = crate::runner::capture_session(&mut session, path, target, false)
         {
             let error = format!("capture {}: {e}", path.display());
             return (Some(error), "not started: nothing was sent".to_owned());

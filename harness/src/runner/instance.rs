@@ -67,6 +67,7 @@ pub(crate) async fn run_instance(
     target: &Target,
     pen: Option<&Pen>,
     captures: Option<&Path>,
+    pcapng: bool,
     operator: Option<&Arc<dyn Operator>>,
     interrupt: &Interrupt,
 ) -> Ran {
@@ -111,7 +112,7 @@ pub(crate) async fn run_instance(
     let link = transcript.tee(link);
     let mut session = Session::new(link, host_options());
     if let Some(dir) = captures {
-        capture_into(&mut session, dir, instance, target, &mut record.log);
+        capture_into(&mut session, dir, pcapng, instance, target, &mut record.log);
     }
     session.set_known_limits(limits.clone());
     let mut vars = vars.clone();
@@ -246,10 +247,12 @@ pub(crate) async fn run_instance(
     Ran { record, abort }
 }
 
-/// Starts a capture of the session in `dir`, one file per test.
+/// Starts a capture of the session in `dir`, one file per test, as JSON
+/// lines or as pcapng.
 fn capture_into(
     session: &mut Session<Box<dyn Link>>,
     dir: &Path,
+    pcapng: bool,
     instance: &Instance<'_>,
     target: &Target,
     log: &mut Vec<String>,
@@ -258,8 +261,8 @@ fn capture_into(
         .id
         .replace("::", "--")
         .replace(['[', ']', '=', '/'], "_")
-        + ".capture";
-    if let Err(e) = capture_session(session, &dir.join(file_name), target) {
+        + if pcapng { ".pcapng" } else { ".capture" };
+    if let Err(e) = capture_session(session, &dir.join(file_name), target, pcapng) {
         log.push(format!("capture not written: {e}"));
     }
 }
@@ -269,13 +272,19 @@ pub(crate) fn capture_session(
     session: &mut Session<Box<dyn Link>>,
     path: &Path,
     target: &Target,
+    pcapng: bool,
 ) -> std::io::Result<()> {
     let file = std::fs::File::create(path)?;
     let unix_us = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_micros() as u64);
     let writer: Box<dyn std::io::Write + Send> = Box::new(file);
-    let capture = CaptureWriter::new(writer, &Header::new(target.describe(), unix_us, None))?;
+    let header = Header::new(target.describe(), unix_us, None);
+    let capture = if pcapng {
+        CaptureWriter::pcapng(writer, &header)?
+    } else {
+        CaptureWriter::new(writer, &header)?
+    };
     session.capture_to(capture);
     Ok(())
 }

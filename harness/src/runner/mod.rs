@@ -48,6 +48,8 @@ pub const TEST_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct RunOptions {
     /// Write a capture per test into this directory.
     pub capture_dir: Option<PathBuf>,
+    /// Write those captures as pcapng (`<test>.pcapng`) instead of JSON lines.
+    pub capture_pcapng: bool,
     /// Run only this shard.
     pub partition: Option<Partition>,
     /// Run only tests with one of these tags (all when empty).
@@ -225,6 +227,7 @@ pub fn run(
                             target,
                             pen.as_ref(),
                             options.capture_dir.as_deref(),
+                            options.capture_pcapng,
                             options.operator.as_ref(),
                             &interrupt,
                         )

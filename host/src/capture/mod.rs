@@ -18,23 +18,28 @@
 //! killed keeps everything it saw; a last line cut off mid-write is reported
 //! as such and skipped, not taken for corruption. Records hold the bytes as
 //! they were read or written, not frames: a capture shows garbage, split
-//! reads and broken frames exactly as they happened. [`decode`] turns a
-//! capture into frames per direction; [`write_pcapng`] exports them for
-//! Wireshark and tshark.
+//! reads and broken frames exactly as they happened.
+//!
+//! Reading streams, whatever the capture's length: [`Records`] reads a line
+//! at a time (`lines`), [`Timeline`] decodes them into frames per direction
+//! and link markers, [`entries`] opens either format. [`pcapng`] exports
+//! frames for Wireshark and tshark, writes a capture straight to pcapng
+//! ([`CaptureWriter::pcapng`], `--capture FILE.pcapng`), and reads one back.
 
-use std::borrow::Cow;
+use std::convert::Infallible;
 use std::io::{self, BufRead, Write};
-use std::time::Duration;
+use std::path::Path;
 
-use pcap_file::DataLink;
-use pcap_file::pcapng::PcapNgWriter;
-use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
-use pcap_file::pcapng::blocks::interface_description::{
-    InterfaceDescriptionBlock, InterfaceDescriptionOption,
-};
-use penlab_protocol::codec::{DecodeError, Decoder};
-use penlab_protocol::message::{Direction, Packet};
+use penlab_protocol::message::Direction;
 use serde::{Deserialize, Serialize};
+
+mod lines;
+pub mod pcapng;
+mod timeline;
+
+pub use lines::{REORDER_WINDOW, Records};
+pub use pcapng::{PcapngCapture, PcapngEntries, PcapngExport, PcapngReadError};
+pub use timeline::{Entry, Event, Mark, Timeline, describe, describe_to};
 
 /// The `format` value that marks a penlab capture.
 pub const FORMAT: &str = "penlab-capture";
@@ -110,16 +115,41 @@ impl LinkEvent {
     }
 }
 
-/// Writes a capture as the run goes.
+/// Writes a capture as the run goes, as JSON lines or as pcapng.
 pub struct CaptureWriter<W: Write> {
-    out: W,
+    format: Format<W>,
+}
+
+enum Format<W: Write> {
+    Lines(W),
+    // Boxed: the decoders are large beside a bare writer.
+    Pcapng(Box<PcapngCapture<W>>),
 }
 
 impl<W: Write> CaptureWriter<W> {
-    /// Writes the header and returns a writer for the records.
+    /// Writes the header and returns a writer for the records (JSON lines).
     pub fn new(mut out: W, header: &Header) -> io::Result<Self> {
         write_line(&mut out, header)?;
-        Ok(CaptureWriter { out })
+        Ok(CaptureWriter {
+            format: Format::Lines(out),
+        })
+    }
+
+    /// A capture written straight as pcapng: frames decoded as they pass,
+    /// each written as its packet block and flushed (see [`pcapng`]).
+    pub fn pcapng(out: W, header: &Header) -> io::Result<Self> {
+        Ok(CaptureWriter {
+            format: Format::Pcapng(Box::new(PcapngCapture::new(out, header)?)),
+        })
+    }
+
+    /// JSON lines, or pcapng when `path` ends in `.pcapng`.
+    pub fn for_path(out: W, path: &Path, header: &Header) -> io::Result<Self> {
+        if is_pcapng_path(path) {
+            Self::pcapng(out, header)
+        } else {
+            Self::new(out, header)
+        }
     }
 
     /// Appends one record and flushes it to the file.
@@ -127,35 +157,45 @@ impl<W: Write> CaptureWriter<W> {
         if bytes.is_empty() {
             return Ok(());
         }
-        write_line(
-            &mut self.out,
-            &Record {
-                t_us,
-                dir,
-                hex: bytes.to_vec(),
-                event: None,
-                detail: None,
-            },
-        )
+        match &mut self.format {
+            Format::Lines(out) => write_line(
+                out,
+                &Record {
+                    t_us,
+                    dir,
+                    hex: bytes.to_vec(),
+                    event: None,
+                    detail: None,
+                },
+            ),
+            Format::Pcapng(p) => p.record(t_us, dir, bytes),
+        }
     }
 
     /// Appends a marker of the link itself (see the module) and flushes it.
     pub fn mark(&mut self, t_us: u64, event: LinkEvent, detail: Option<&str>) -> io::Result<()> {
-        write_line(
-            &mut self.out,
-            &Record {
-                t_us,
-                dir: Direction::PenToHost,
-                hex: Vec::new(),
-                event: Some(event),
-                detail: detail.map(str::to_owned),
-            },
-        )
+        match &mut self.format {
+            Format::Lines(out) => write_line(
+                out,
+                &Record {
+                    t_us,
+                    dir: Direction::PenToHost,
+                    hex: Vec::new(),
+                    event: Some(event),
+                    detail: detail.map(str::to_owned),
+                },
+            ),
+            Format::Pcapng(p) => p.mark(t_us, event, detail),
+        }
     }
 
-    /// Gives back the underlying writer.
+    /// Gives back the underlying writer (a pcapng capture first writes the
+    /// frames cut off at its end, as errors, as it does when dropped).
     pub fn into_inner(self) -> W {
-        self.out
+        match self.format {
+            Format::Lines(out) => out,
+            Format::Pcapng(p) => p.into_inner(),
+        }
     }
 }
 
@@ -182,145 +222,45 @@ pub enum CaptureError {
         found: u32,
     },
     /// A record line that is not a record.
-    #[error("line {line}, column {column}: {message}")]
+    #[error("line {line}, column {column} (byte {offset}): {message}")]
     BadRecord {
         /// 1-based line.
         line: usize,
         /// 1-based column.
         column: usize,
+        /// Byte offset in the file.
+        offset: u64,
         /// What is wrong.
         message: String,
     },
+    /// A pcapng capture that could not be read.
+    #[error(transparent)]
+    Pcapng(#[from] PcapngReadError),
 }
 
-/// A capture read back.
+/// A capture read back whole (for small captures and tests; tools stream
+/// with [`Records`] and [`entries`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Capture {
     /// The header.
     pub header: Header,
-    /// The records in file order.
+    /// The records in time order.
     pub records: Vec<Record>,
     /// The last line was cut off mid-write (the run was killed); it was
     /// skipped.
     pub truncated_tail: bool,
 }
 
-/// Reads a capture. A cut-off last line is tolerated; any other bad line
-/// is an error that names its line and column.
+/// Reads a whole JSON-lines capture. A cut-off last line is tolerated; any
+/// other bad line is an error that names its line and column.
 pub fn read(input: impl BufRead) -> Result<Capture, CaptureError> {
-    let mut lines = Vec::new();
-    let mut reader = input;
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            break;
-        }
-        lines.push(line);
-    }
-    let Some(first) = lines.first() else {
-        return Err(CaptureError::NotACapture("the file is empty".into()));
-    };
-    let header: Header = serde_json::from_str(first.trim_end())
-        .map_err(|e| CaptureError::NotACapture(e.to_string()))?;
-    if header.format != FORMAT {
-        return Err(CaptureError::NotACapture(format!(
-            "format is {:?}",
-            header.format
-        )));
-    }
-    if header.version > VERSION {
-        return Err(CaptureError::Version {
-            found: header.version,
-        });
-    }
-    let mut records = Vec::with_capacity(lines.len().saturating_sub(1));
-    let mut truncated_tail = false;
-    let last = lines.len() - 1;
-    for (i, text) in lines.iter().enumerate().skip(1) {
-        if text.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<Record>(text.trim_end()) {
-            Ok(record) => records.push(record),
-            Err(_) if i == last && !text.ends_with('\n') => truncated_tail = true,
-            Err(e) => {
-                return Err(CaptureError::BadRecord {
-                    line: i + 1,
-                    column: e.column(),
-                    message: e.to_string(),
-                });
-            }
-        }
-    }
-    // Reader and writer tasks may interleave their lines slightly; a stable
-    // sort restores time order without reordering bytes of one direction.
-    records.sort_by_key(|r| r.t_us);
+    let mut stream = Records::new(input)?;
+    let records = stream.by_ref().collect::<Result<Vec<_>, _>>()?;
     Ok(Capture {
-        header,
+        header: stream.header().clone(),
         records,
-        truncated_tail,
+        truncated_tail: stream.truncated_tail(),
     })
-}
-
-/// A frame, or an error in its place, decoded from one direction of a
-/// capture.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Event {
-    /// When its last byte was seen, microseconds since the capture started.
-    pub t_us: u64,
-    /// Which way it went.
-    pub dir: Direction,
-    /// The packet, or what was wrong.
-    pub result: Result<Packet, DecodeError>,
-    /// Its bytes on the wire (delimiter included), as far as they were seen.
-    pub wire: Vec<u8>,
-}
-
-/// A marker of the link in a capture, as [`timeline`] gives it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Mark {
-    /// Microseconds since the capture started.
-    pub t_us: u64,
-    /// What happened.
-    pub event: LinkEvent,
-    /// Why, or where.
-    pub detail: Option<String>,
-}
-
-impl Mark {
-    /// A one-line description, for `replay` and pcapng comments.
-    pub fn describe(&self) -> String {
-        let what = match self.event {
-            LinkEvent::Detached => "link detached: the pen went away",
-            LinkEvent::Reattached => "link reattached: the pen is back",
-        };
-        match &self.detail {
-            Some(detail) => format!("{what} ({detail})"),
-            None => what.to_owned(),
-        }
-    }
-}
-
-/// One line of a capture's story: a frame, or the link going or coming.
-#[derive(Debug, Clone, PartialEq, Eq)]
-// Nearly every entry is a frame: boxing frames would cost an allocation
-// each to save space on the few markers.
-#[allow(clippy::large_enum_variant)]
-pub enum Entry {
-    /// A frame (or an error in its place).
-    Frame(Event),
-    /// A marker of the link.
-    Link(Mark),
-}
-
-impl Entry {
-    /// When it happened, microseconds since the capture started.
-    pub fn t_us(&self) -> u64 {
-        match self {
-            Entry::Frame(e) => e.t_us,
-            Entry::Link(m) => m.t_us,
-        }
-    }
 }
 
 /// Decodes both directions of a capture into frames, in time order.
@@ -337,173 +277,88 @@ pub fn decode(capture: &Capture) -> Vec<Event> {
 /// Decodes a capture into frames and link markers, in time order; at one
 /// instant, in the order they happened.
 pub fn timeline(capture: &Capture) -> Vec<Entry> {
-    let mut sides = [
-        Side::new(Direction::HostToPen),
-        Side::new(Direction::PenToHost),
-    ];
-    let mut entries = Vec::new();
-    let mut events = Vec::new();
-    for record in &capture.records {
-        if let Some(event) = record.event {
-            // A frame cut by the gap ends here, as an error.
-            for side in &mut sides {
-                side.finish(record.t_us, &mut events);
-            }
-            entries.extend(events.drain(..).map(Entry::Frame));
-            entries.push(Entry::Link(Mark {
-                t_us: record.t_us,
-                event,
-                detail: record.detail.clone(),
-            }));
-            continue;
-        }
-        let side = match record.dir {
-            Direction::HostToPen => &mut sides[0],
-            Direction::PenToHost => &mut sides[1],
-        };
-        side.feed(record.t_us, &record.hex, &mut events);
-        entries.extend(events.drain(..).map(Entry::Frame));
-    }
-    let end = capture.records.last().map_or(0, |r| r.t_us);
-    for side in &mut sides {
-        side.finish(end, &mut events);
-    }
-    entries.extend(events.drain(..).map(Entry::Frame));
-    // Stable: what happened at one instant keeps its order.
-    entries.sort_by_key(Entry::t_us);
-    entries
+    let records = capture.records.iter().cloned().map(Ok::<_, Infallible>);
+    Timeline::new(records)
+        .map(|e| e.unwrap_or_else(|never| match never {}))
+        .collect()
 }
 
-/// One direction's decoder and the wire bytes of the frame in progress.
-struct Side {
-    dir: Direction,
-    decoder: Decoder,
-    wire: Vec<u8>,
-}
-
-impl Side {
-    fn new(dir: Direction) -> Self {
-        Side {
-            dir,
-            decoder: Decoder::new(),
-            wire: Vec::new(),
-        }
-    }
-
-    fn feed(&mut self, t_us: u64, bytes: &[u8], events: &mut Vec<Event>) {
-        let mut input = bytes;
-        loop {
-            let before = input;
-            let Some(result) = self.decoder.decode_packet(&mut input) else {
-                self.wire.extend_from_slice(before);
-                return;
-            };
-            self.wire
-                .extend_from_slice(&before[..before.len() - input.len()]);
-            let wire = std::mem::take(&mut self.wire);
-            events.push(Event {
-                t_us,
-                dir: self.dir,
-                result,
-                wire,
-            });
-        }
-    }
-
-    fn finish(&mut self, t_us: u64, events: &mut Vec<Event>) {
-        // Whatever was held is over: the next frame starts afresh.
-        let wire = std::mem::take(&mut self.wire);
-        if let Some(error) = self.decoder.finish() {
-            events.push(Event {
-                t_us,
-                dir: self.dir,
-                result: Err(error),
-                wire,
-            });
-        }
-    }
-}
-
-/// pcapng direction flags (epb_flags bits 0–1): inbound is pen to host.
-fn direction_flag(dir: Direction) -> u32 {
-    match dir {
-        Direction::PenToHost => 0b01,
-        Direction::HostToPen => 0b10,
-    }
-}
-
-/// A one-line description of an event, for pcapng comments and `replay`.
-pub fn describe(event: &Event) -> String {
-    match &event.result {
-        Ok(p) => format!(
-            "seq {} {} {}",
-            p.seq,
-            p.message.msg_type(),
-            serde_json::to_string(&p.message).unwrap_or_default()
-        ),
-        Err(e) => format!("{}: {e}", e.code()),
-    }
-}
-
-/// Writes the frames of a capture as pcapng: one packet a frame (its wire
-/// bytes, delimiter included) on a `USER0` link, with the direction in the
-/// packet flags and the decoded meaning as a comment. A link marker is an
-/// empty packet with no direction whose comment says what happened, so it
-/// shows in Wireshark's packet list at its time. Returns how many frames
-/// were written (markers not counted).
+/// Writes the frames of a capture as pcapng (see [`pcapng`]). Returns how
+/// many frames were written (markers not counted).
 pub fn write_pcapng(capture: &Capture, out: impl Write) -> Result<usize, pcap_file::PcapError> {
-    let mut writer = PcapNgWriter::new(out)?;
-    writer.write_pcapng_block(InterfaceDescriptionBlock {
-        linktype: DataLink::USER0,
-        snaplen: 0,
-        options: vec![
-            InterfaceDescriptionOption::IfName(Cow::Owned(capture.header.target.clone())),
-            InterfaceDescriptionOption::IfDescription(Cow::Borrowed(
-                "penlab protocol: COBS frames with 0x00 delimiter (protocol/PROTOCOL.md)",
-            )),
-            // pcap-file writes timestamps in nanoseconds.
-            InterfaceDescriptionOption::IfTsResol(9),
-        ],
-    })?;
-    let mut frames = 0;
+    let mut export = PcapngExport::new(out, &capture.header)?;
     for entry in timeline(capture) {
-        let at = Duration::from_micros(capture.header.started_unix_us + entry.t_us());
-        let block = match &entry {
-            Entry::Frame(event) => {
-                frames += 1;
-                EnhancedPacketBlock {
-                    interface_id: 0,
-                    timestamp: at,
-                    original_len: event.wire.len() as u32,
-                    data: Cow::Borrowed(&event.wire),
-                    options: vec![
-                        EnhancedPacketOption::Flags(direction_flag(event.dir)),
-                        EnhancedPacketOption::Comment(Cow::Owned(describe(event))),
-                    ],
-                }
-            }
-            Entry::Link(mark) => EnhancedPacketBlock {
-                interface_id: 0,
-                timestamp: at,
-                original_len: 0,
-                data: Cow::Borrowed(&[]),
-                options: vec![EnhancedPacketOption::Comment(Cow::Owned(format!(
-                    "penlab: {}",
-                    mark.describe()
-                )))],
-            },
-        };
-        writer.write_pcapng_block(block)?;
+        export.entry(&entry)?;
     }
-    Ok(frames)
+    Ok(export.frames())
+}
+
+/// The story of a capture file in either format, streamed: JSON lines
+/// (records decoded as they are read) or pcapng (packets read back).
+pub enum Entries<R: BufRead> {
+    /// A JSON-lines capture.
+    Lines(Box<Timeline<Records<R>>>),
+    /// A pcapng capture.
+    Pcapng(Box<PcapngEntries<R>>),
+}
+
+/// Opens a capture in either format, told apart by its first bytes.
+pub fn entries<R: BufRead>(mut input: R) -> Result<Entries<R>, CaptureError> {
+    if input.fill_buf()?.starts_with(&pcapng::MAGIC) {
+        Ok(Entries::Pcapng(Box::new(PcapngEntries::new(input)?)))
+    } else {
+        Ok(Entries::Lines(Box::new(Timeline::new(Records::new(
+            input,
+        )?))))
+    }
+}
+
+impl<R: BufRead> Entries<R> {
+    /// The capture's header.
+    pub fn header(&self) -> &Header {
+        match self {
+            Entries::Lines(t) => t.records().header(),
+            Entries::Pcapng(p) => p.header(),
+        }
+    }
+
+    /// Whether the capture's last line or block was cut off (a killed run)
+    /// and skipped; known once the stream has ended.
+    pub fn truncated_tail(&self) -> bool {
+        match self {
+            Entries::Lines(t) => t.records().truncated_tail(),
+            Entries::Pcapng(p) => p.truncated_tail(),
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for Entries<R> {
+    type Item = Result<Entry, CaptureError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Entries::Lines(t) => t.next(),
+            Entries::Pcapng(p) => p.next().map(|r| r.map_err(CaptureError::from)),
+        }
+    }
+}
+
+/// Whether `path` names a pcapng capture (by its extension), which
+/// `--capture` then writes as pcapng.
+pub fn is_pcapng_path(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("pcapng"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
     use penlab_protocol::MAX_WIRE_FRAME;
     use penlab_protocol::codec::encode_packet;
+    use penlab_protocol::message::Packet;
     use penlab_protocol::message::{Message, SetDepth};
+    use std::time::Duration;
 
     fn wire(seq: u16, message: Message) -> Vec<u8> {
         let mut out = [0u8; MAX_WIRE_FRAME];
