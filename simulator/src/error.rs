@@ -22,15 +22,6 @@ pub enum Error {
     /// `file:line:column: message`, then the source line and a caret.
     #[error(transparent)]
     Source(Box<SourceError>),
-    /// A line of a streamed file (a recorded session) is malformed at a
-    /// known place.
-    #[error("{location}: {message}")]
-    Parse {
-        /// Where.
-        location: Location,
-        /// What is wrong there.
-        message: String,
-    },
     /// A file is malformed and the format gives no finer location.
     #[error("{}: {message}", path.display())]
     File {
@@ -39,10 +30,6 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A mistake at a known place in a file, shown with its line and a
-    /// caret (recorded sessions).
-    #[error("{0}")]
-    Source(Box<penlab_diagnostics::SourceError>),
     /// A value is out of its valid range or names something unknown.
     #[error("{0}")]
     Invalid(String),

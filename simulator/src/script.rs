@@ -9,7 +9,7 @@ use std::sync::Arc;
 use glam::{Quat, Vec2, Vec3};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Location, Result, read_text};
+use crate::error::{Error, Result, read_text};
 use crate::metrics::MetricsConfig;
 use crate::pose::{Pose, orientation_facing};
 use crate::session::{Event, EventSink, Session, StrikeSource};

@@ -15,8 +15,6 @@ fn scratch(name: &str) -> PathBuf {
 fn location(err: &Error) -> (usize, usize) {
     match err {
         Error::Source(e) => (e.location().line, e.location().column),
-        Error::Parse { location, .. } => (location.line, location.column),
-        Error::Source(e) => (e.location().line, e.location().column),
         other => panic!("expected a located error, got {other}"),
     }
 }
