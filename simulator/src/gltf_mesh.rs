@@ -35,6 +35,7 @@ pub fn parse(
     external: impl Fn(&str) -> Result<Vec<u8>>,
 ) -> Result<(Mesh, Vec<String>)> {
     let json = JsonText::of(path, bytes);
+    check_glb_header(path, bytes)?;
     let gltf = gltf::Gltf::from_slice(bytes).map_err(|e| json.gltf_error(&e))?;
     let roots = node_roots(&gltf, &json)?;
     let mut buffers = Vec::new();
@@ -151,6 +152,28 @@ pub fn parse(
         }
     }
     Ok((mesh, names))
+}
+
+/// Refuses a GLB header whose total length is shorter than the header
+/// itself, which `gltf` 1.4 subtracts from without checking (a panic in
+/// builds with overflow checks).
+fn check_glb_header(path: &Path, bytes: &[u8]) -> Result<()> {
+    let Some(length) = bytes
+        .strip_prefix(b"glTF")
+        .and_then(|rest| rest.get(4..8))
+        .map(|l| u32::from_le_bytes([l[0], l[1], l[2], l[3]]))
+    else {
+        return Ok(());
+    };
+    if (length as usize) < GLB_JSON_START {
+        return Err(Error::File {
+            path: path.to_owned(),
+            message: format!(
+                "byte 8: the GLB header declares a length of {length} bytes, less than its own header and JSON chunk header ({GLB_JSON_START} bytes)"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The nodes to walk from (the default scene's, else those without a
@@ -356,6 +379,17 @@ fn path_segments(path: &str) -> Vec<Segment<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_glb_shorter_than_its_header_is_refused_not_a_panic() {
+        // Found by the sim_gltf fuzz target.
+        let bytes = b"glTF\x04i\x0c\0\0\0\0\0\0\0\0\0\x0c";
+        let err = parse(Path::new("x.glb"), bytes, |_| unreachable!()).unwrap_err();
+        assert!(
+            err.to_string().starts_with("x.glb: byte 8: the GLB header"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn json_paths_find_their_values() {
