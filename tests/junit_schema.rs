@@ -108,7 +108,9 @@ fn a_passing_run_is_valid_and_keeps_requirements_and_measurements() {
     // In the case's output, where CI front ends show it, and in the suite's
     // properties, named after the case.
     assert!(
-        xml.contains("<system-out>requirement: 21 CFR 878.4430(b)(2)(i)\n"),
+        xml.contains(
+            "<system-out>simulated_duration_s: 1.800\nrequirement: 21 CFR 878.4430(b)(2)(i)\n"
+        ),
         "{xml}"
     );
     assert!(
