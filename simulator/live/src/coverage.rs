@@ -62,6 +62,10 @@ pub struct Patch {
 pub struct LiveCoverage {
     session: Session,
     config: MetricsConfig,
+    /// What it was made from, for [`LiveCoverage::fresh`].
+    surface: Arc<Surface>,
+    tool: Arc<Tool>,
+    pass_cells: u32,
     width: usize,
     height: usize,
     inside: Vec<bool>,
@@ -123,10 +127,13 @@ impl LiveCoverage {
             .collect();
         let tiles_x = width.div_ceil(TILE as usize);
         let tiles = tiles_x * height.div_ceil(TILE as usize);
-        let session = Session::new(surface, tool, source, pass_cells);
+        let session = Session::new(Arc::clone(&surface), Arc::clone(&tool), source, pass_cells);
         let mut live = LiveCoverage {
             session,
             config,
+            surface,
+            tool,
+            pass_cells,
             width,
             height,
             inside,
@@ -145,6 +152,20 @@ impl LiveCoverage {
         };
         live.recolour_all();
         Ok(live)
+    }
+
+    /// Empty coverage on the same surface, tool and settings, in the same
+    /// heatmap mode, with strikes from `source`.
+    pub fn fresh(&self, source: StrikeSource) -> penlab_simulator::Result<LiveCoverage> {
+        let mut fresh = LiveCoverage::new(
+            Arc::clone(&self.surface),
+            Arc::clone(&self.tool),
+            source,
+            self.config.clone(),
+            self.pass_cells,
+        )?;
+        fresh.set_mode(self.mode);
+        Ok(fresh)
     }
 
     /// The coverage engine's session.

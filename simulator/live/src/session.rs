@@ -14,11 +14,11 @@ use std::time::{Duration, Instant};
 use penlab_host::limits::PenLimits;
 use penlab_protocol::message::{DeviceState, FaultCode, Identity, Status, Telemetry};
 use penlab_simulator::pose::Pose;
-use penlab_simulator::session::Event;
+use penlab_simulator::session::{Event, StrikeSource};
 
 use crate::clock::{DeviceClock, strike_times};
 use crate::coverage::LiveCoverage;
-use crate::link::{LinkCommand, LinkEvent, PenLink};
+use crate::link::{LinkCommand, LinkEvent, PenLink, StopOutcome};
 use crate::record::Recorder;
 
 /// How many strike depths the depth-over-time series keeps.
@@ -38,6 +38,8 @@ pub enum Connection {
     Connecting,
     /// Handshake done.
     Connected,
+    /// The line went; the link waits for the pen to come back (`--reattach`).
+    Away(String),
     /// The pen went away; the session so far is kept.
     Disconnected(String),
 }
@@ -366,6 +368,49 @@ impl LiveSession {
             LinkEvent::Cartridge(event) => {
                 self.log(Severity::Info, format!("cartridge: {:?}", event.event));
             }
+            LinkEvent::MotorStoppedUnpolled { unpolled, stop, .. } => {
+                self.log(
+                    Severity::Warning,
+                    format!(
+                        "the view did not poll the pen for {:.1} s: the link stopped the motor ({stop}) and its heartbeats; it shakes hands again now",
+                        unpolled.as_secs_f64()
+                    ),
+                );
+                // The pen's watchdog may have fired meanwhile: settle again
+                // once the new handshake is done.
+                self.view.connection = Connection::Connecting;
+                if stop.acknowledged()
+                    && let Some(status) = &mut self.view.status
+                {
+                    status.state = DeviceState::Idle;
+                }
+            }
+            LinkEvent::PenAway { reason, within } => {
+                self.log(
+                    Severity::Error,
+                    format!(
+                        "pen away: {reason}; waiting up to {:.0} s for it to come back",
+                        within.as_secs_f64()
+                    ),
+                );
+                self.view.connection = Connection::Away(reason);
+                self.view.active_faults.clear();
+                if let Some(status) = &mut self.view.status {
+                    status.state = DeviceState::Idle;
+                }
+            }
+            LinkEvent::PenBack { at, waited } => {
+                self.log(
+                    Severity::Info,
+                    format!(
+                        "the pen is back at {at} after {:.1} s: shaking hands again",
+                        waited.as_secs_f64()
+                    ),
+                );
+                self.view.connection = Connection::Connecting;
+                // A pen that reset has a clock of its own again.
+                self.clock = DeviceClock::with_epoch(self.epoch);
+            }
             LinkEvent::Accepted { .. } => {}
             LinkEvent::Refused { command, reason } => {
                 self.log(Severity::Warning, format!("{command} refused: {reason}"));
@@ -490,14 +535,37 @@ impl LiveSession {
         self.view.log.push_back((now, severity, text));
     }
 
-    /// Stops the pen's motor and closes the link (also done on drop).
-    pub fn shutdown(&mut self) {
+    /// Stops the pen's motor and closes the link (also done on drop);
+    /// returns how the closing `Stop` went, if there was a pen on a line.
+    pub fn shutdown(&mut self) -> Option<StopOutcome> {
         if let Err(e) = self.stop_recording() {
             tracing::error!("finishing the recording: {e}");
         }
-        if let Some(pen) = self.pen.take() {
-            pen.shutdown();
-        }
+        self.pen.take().and_then(PenLink::shutdown)
+    }
+
+    /// Starts the coverage afresh on the same surface and tool: strikes
+    /// from the pen when one drives them, else at the tool's own rate.
+    pub fn reset_coverage(&mut self) -> penlab_simulator::Result<()> {
+        let source = if self.pen_drives_strikes() {
+            StrikeSource::Events
+        } else {
+            let profile = &self.coverage.session().tool().profile;
+            StrikeSource::Rate(f64::from(profile.rate_hz.unwrap_or(100.0)))
+        };
+        self.coverage = self.coverage.fresh(source)?;
+        Ok(())
+    }
+
+    /// Readies the session for a recording's replay: fresh coverage whose
+    /// strikes are the recording's, the pen's own strikes set aside until
+    /// [`LiveSession::set_pen_strikes`] takes them back. Returns the session
+    /// time the replay starts at, s.
+    pub fn start_replay(&mut self) -> penlab_simulator::Result<f64> {
+        self.coverage = self.coverage.fresh(StrikeSource::Events)?;
+        self.set_pen_strikes(false);
+        self.waiting.clear();
+        Ok(self.now())
     }
 
     /// How long the session has run.
