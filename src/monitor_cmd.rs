@@ -36,7 +36,8 @@ pub struct MonitorArgs {
     reattach: Option<Duration>,
 }
 
-fn parse_wait(text: &str) -> Result<Duration, String> {
+/// A `--reattach` wait (`30s`, `2m`): longer than zero.
+pub(crate) fn parse_wait(text: &str) -> Result<Duration, String> {
     let wait = humantime::parse_duration(text).map_err(|e| format!("{e} (e.g. 30s, 2m)"))?;
     if wait.is_zero() {
         return Err("must be longer than zero".into());

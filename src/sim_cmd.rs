@@ -10,7 +10,8 @@ use anyhow::bail;
 use clap::{Args, Subcommand};
 use penlab_simulator::compare::{self, Compare};
 use penlab_simulator::cues::{CueConfig, CueSet};
-use penlab_simulator::headless::{self, Headless, Overrides};
+use penlab_simulator::headless::{self, Headless};
+use penlab_simulator::overrides::ScriptOverrides;
 use penlab_simulator::trainee::People;
 
 /// Options of `penlab sim`.
@@ -32,6 +33,12 @@ pub struct SimArgs {
     /// Baud rate of `--port` (USB CDC pens ignore it; UART bridges need it).
     #[arg(long, default_value_t = 115_200, value_name = "BAUD")]
     baud: u32,
+    /// When the pen on `--port` goes away (unplugged, reset, its PTY or
+    /// exporter restarted), wait this long for it to come back, e.g. `30s`,
+    /// `2m`, and go on with a fresh handshake. A `usb:` address is looked up
+    /// afresh each try.
+    #[arg(long, value_name = "DURATION", value_parser = crate::monitor_cmd::parse_wait, requires = "port")]
+    reattach: Option<std::time::Duration>,
     /// Built-in mock pen profile (skinpen-like, dermapen4-like, exceed-like, dermapen4-busy) or a profile file.
     #[arg(long, value_name = "PROFILE", default_value = "skinpen-like")]
     mock: String,
@@ -224,7 +231,7 @@ fn run_compare(c: &CompareArgs) -> anyhow::Result<ExitCode> {
         rubric: c.rubric.clone(),
         report: c.report.clone(),
         heatmap: c.heatmap.clone(),
-        overrides: Overrides {
+        overrides: ScriptOverrides {
             surface: c.surface.clone(),
             tool: c.tool.clone(),
             grid: c.grid,
@@ -245,164 +252,37 @@ fn run_view(_args: SimArgs) -> anyhow::Result<ExitCode> {
 
 #[cfg(feature = "view")]
 fn run_view(args: SimArgs) -> anyhow::Result<ExitCode> {
-    let options = view_options(&args)?;
-    penlab_view::run_window(options)?;
-    Ok(ExitCode::SUCCESS)
+    penlab_view::launch::run(&view_request(&args))
 }
 
-/// The view's settings from the command line: the practice pad and a
-/// 14-needle pen on the built-in mock unless told otherwise.
+/// The window's session as the command line asks for it.
 #[cfg(feature = "view")]
-pub fn view_options(args: &SimArgs) -> anyhow::Result<penlab_view::ViewOptions> {
-    use std::path::Path;
-    use std::sync::Arc;
-
-    use penlab_host::transport::Transport;
-    use penlab_live::link::mock_pen;
-    use penlab_simulator::metrics::MetricsConfig;
-    use penlab_simulator::script::Script;
-    use penlab_simulator::surfaces::BUILTIN_SURFACES;
-    use penlab_simulator::surfaces::{self, ZoneLimits};
-    use penlab_simulator::tool::{ToolKind, ToolProfiles};
-    use penlab_view::{Demo, DemoStrikes, ViewOptions};
-
-    if !(args.speed.is_finite() && args.speed > 0.0 && args.speed <= 1000.0) {
-        bail!("--speed must be above 0 and at most 1000");
-    }
-    let (pen, mock_needles) = if args.no_pen {
-        (None, None)
-    } else if let Some(path) = &args.port {
-        (Some(Transport::for_port(path, args.baud)?), None)
-    } else {
-        let profile = penlab_firmware_mock::profile::Profile::load(&args.mock)
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let needles = profile.cartridge.needle_count;
-        (Some(mock_pen(profile, args.seed)), Some(needles))
-    };
-    let (surface, tool, metrics, mut depth, rate, events, pass_cells) = match &args.script {
-        Some(path) => {
-            let mut script = Script::load(path)?;
-            apply_overrides(&mut script, args)?;
-            let surface = Arc::new(script.surface()?);
-            let tool = Arc::new(script.tool()?);
-            let events = script.events(&surface, &tool)?;
-            let rate = match script.strike_source(&tool) {
-                penlab_simulator::session::StrikeSource::Rate(hz) => Some(hz),
-                _ => None,
-            };
-            let s = &script.spec;
-            (
-                surface,
-                tool,
-                s.metrics.clone(),
-                s.settings.depth_mm,
-                rate,
-                Some(events),
-                s.settings.pass_cells,
-            )
-        }
-        None => {
-            let limits = ZoneLimits::shipped()?;
-            let name = args.surface.as_deref().unwrap_or("flat-pad");
-            let grid = args.grid.unwrap_or(512);
-            let surface = if BUILTIN_SURFACES.contains(&name) {
-                surfaces::builtin(name, &limits, grid)?
-            } else {
-                let mut script = Script::parse(
-                    Path::new("<command line>"),
-                    "[surface]\nbuiltin = \"flat-pad\"\n[tool]\nprofile = \"pen-14\"\n",
-                )?;
-                apply_overrides(&mut script, args)?;
-                script.surface()?
-            };
-            let profiles = ToolProfiles::shipped()?;
-            // The coverage tool matches the mock's cartridge unless named.
-            let default_tool = mock_needles
-                .map(|n| format!("pen-{n}"))
-                .filter(|name| profiles.tool(name).is_ok())
-                .unwrap_or_else(|| "pen-14".into());
-            let tool = profiles.tool(args.tool.as_deref().unwrap_or(&default_tool))?;
-            (
-                Arc::new(surface),
-                Arc::new(tool),
-                MetricsConfig::default(),
-                0.5,
-                None,
-                None,
-                4,
-            )
-        }
-    };
-    if let Some(d) = args.depth {
-        depth = d;
-    }
-    let pen_tool = tool.profile.kind == ToolKind::Pen;
-    let demo = match (&args.replay, events) {
-        (Some(path), _) => {
-            let mut events = Vec::new();
-            penlab_simulator::script::replay_file(path, &mut events)?;
-            Some(Demo {
-                events,
-                strikes: DemoStrikes::Recorded,
-                speed: args.speed,
-                name: path.display().to_string(),
-            })
-        }
-        (None, Some(events)) => Some(Demo {
-            events,
-            strikes: match (pen_tool, &pen, rate) {
-                (true, Some(_), _) => DemoStrikes::Pen,
-                (true, None, Some(hz)) => DemoStrikes::Rate(hz),
-                (true, None, None) => {
-                    DemoStrikes::Rate(f64::from(tool.profile.rate_hz.unwrap_or(100.0)))
-                }
-                (false, _, _) => DemoStrikes::Recorded,
-            },
-            speed: args.speed,
-            name: args
-                .script
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-        }),
-        (None, None) => None,
-    };
-    let force_n = args.force.unwrap_or(tool.profile.full_contact_force_n);
-    if !(force_n.is_finite() && force_n > 0.0 && force_n <= 50.0) {
-        bail!("--force must be above 0 and at most 50 N");
-    }
-    if !(depth.is_finite() && (0.0..=5.0).contains(&depth)) {
-        bail!("--depth must be within 0 to 5 mm");
-    }
-    Ok(ViewOptions {
-        surface,
-        tool,
-        metrics,
-        pass_cells,
-        pen: if pen_tool { pen } else { None },
-        depth_mm: depth,
-        rate_hz: args.rate,
-        force_n,
-        demo,
+fn view_request(args: &SimArgs) -> penlab_view::launch::SimRequest {
+    penlab_view::launch::SimRequest {
+        script: args.script.clone(),
+        port: args.port.clone(),
+        baud: args.baud,
+        reattach: args.reattach,
+        mock: args.mock.clone(),
+        no_pen: args.no_pen,
+        seed: args.seed,
+        depth: args.depth,
+        rate: args.rate,
+        force: args.force,
+        replay: args.replay.clone(),
+        speed: args.speed,
         record: args.record.clone(),
+        quit_after: args.quit_after,
         screenshot: args.screenshot.clone(),
-        quit_after_s: args.quit_after,
         export_dir: args.export_dir.clone(),
-    })
+        overrides: overrides(args),
+    }
 }
 
-fn overrides(args: &SimArgs) -> Overrides {
-    Overrides {
+fn overrides(args: &SimArgs) -> ScriptOverrides {
+    ScriptOverrides {
         surface: args.surface.clone(),
         tool: args.tool.clone(),
         grid: args.grid,
     }
-}
-
-#[cfg(feature = "view")]
-fn apply_overrides(
-    script: &mut penlab_simulator::script::Script,
-    args: &SimArgs,
-) -> anyhow::Result<()> {
-    Ok(overrides(args).apply(script)?)
 }

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::cues::{CueConfig, CueKind};
 use crate::diffmap;
 use crate::error::{Error, Result};
-use crate::headless::{HeadlessError, Overrides, Simulated, simulate, write_json};
+use crate::headless::{HeadlessError, Simulated, simulate, write_json};
+use crate::overrides::ScriptOverrides;
 use crate::metrics::{Class, MetricsConfig};
 use crate::report::Report;
 use crate::rubric::{Rubric, Skill};
@@ -39,7 +40,7 @@ pub struct Compare {
     pub heatmap: Option<PathBuf>,
     /// Surface, tool and grid for both (recordings without a header need
     /// surface and tool).
-    pub overrides: Overrides,
+    pub overrides: ScriptOverrides,
 }
 
 /// One session's headline in a comparison.
@@ -119,7 +120,7 @@ pub struct Comparison {
 /// A session file as a script: a script as it is, a recording as a script
 /// that replays it with its recorded strikes, on the surface and tool its
 /// header names (or the overrides).
-pub fn load_session(path: &Path, overrides: &Overrides) -> Result<Script> {
+pub fn load_session(path: &Path, overrides: &ScriptOverrides) -> Result<Script> {
     let is_script = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("toml"));
@@ -132,7 +133,7 @@ pub fn load_session(path: &Path, overrides: &Overrides) -> Result<Script> {
     Ok(script)
 }
 
-fn recording_script(path: &Path, overrides: &Overrides) -> Result<Script> {
+fn recording_script(path: &Path, overrides: &ScriptOverrides) -> Result<Script> {
     // Only the header is needed here; the replay streams the rest.
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut header = None;
@@ -194,9 +195,9 @@ fn recording_script(path: &Path, overrides: &Overrides) -> Result<Script> {
             pattern: vec![toml::Spanned::new(0..0, replay)],
         },
     };
-    Overrides {
+    ScriptOverrides {
         surface: Some(surface),
-        ..Overrides::default()
+        ..ScriptOverrides::default()
     }
     .apply(&mut script)?;
     Ok(script)

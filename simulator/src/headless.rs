@@ -9,51 +9,12 @@ use std::sync::Arc;
 use crate::cues::{CueConfig, CueEvent, Cues, Observed};
 use crate::error::{Error, Result};
 use crate::metrics::{self, Analysis};
+use crate::overrides::ScriptOverrides;
 use crate::rubric::{Rubric, RubricError};
 use crate::script::Script;
 use crate::session::{Session, StrikeSource};
 use crate::summary::write_summary;
-use crate::surfaces::BUILTIN_SURFACES;
 use crate::trainee;
-
-/// Command-line replacements for a script's surface, tool and grid.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Overrides {
-    /// A built-in surface name or a mesh file (relative to the working
-    /// directory, not to the script).
-    pub surface: Option<String>,
-    /// A tool profile name.
-    pub tool: Option<String>,
-    /// Density grid texels per side.
-    pub grid: Option<u32>,
-}
-
-impl Overrides {
-    /// Applies the replacements to a loaded script.
-    pub fn apply(&self, script: &mut Script) -> Result<()> {
-        let spec = &mut script.spec;
-        if let Some(surface) = &self.surface {
-            if BUILTIN_SURFACES.contains(&surface.as_str()) {
-                spec.surface.builtin = Some(surface.clone());
-                spec.surface.mesh = None;
-            } else {
-                // A path on the command line is relative to where penlab runs.
-                let path = std::env::current_dir()
-                    .map_err(|e| Error::io(".", e))?
-                    .join(Path::new(surface));
-                spec.surface.builtin = None;
-                spec.surface.mesh = Some(path);
-            }
-        }
-        if let Some(tool) = &self.tool {
-            spec.tool.profile = tool.clone();
-        }
-        if let Some(grid) = self.grid {
-            spec.surface.grid = grid;
-        }
-        Ok(())
-    }
-}
 
 /// What a headless run reads and writes.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +22,7 @@ pub struct Headless {
     /// The script to run.
     pub script: PathBuf,
     /// Replacements for the script's surface, tool and grid.
-    pub overrides: Overrides,
+    pub overrides: ScriptOverrides,
     /// Write the JSON report here.
     pub report: Option<PathBuf>,
     /// Write the heatmap PNG here.

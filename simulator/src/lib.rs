@@ -21,6 +21,7 @@ pub mod headless;
 pub mod heatmap;
 pub mod metrics;
 pub mod obj;
+pub mod overrides;
 pub mod pose;
 pub mod recording;
 pub mod report;

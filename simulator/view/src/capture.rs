@@ -11,7 +11,8 @@ use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
-use penlab_simulator::metrics;
+use penlab_simulator::metrics::{self, MetricsConfig};
+use penlab_simulator::session::Session;
 
 use crate::pen::{Live, Options, SimSet};
 
@@ -143,10 +144,15 @@ fn grab_frame(
         );
 }
 
-/// Writes the report (JSON) and heatmap (PNG) of the session as it stands;
-/// returns the two paths.
-pub fn export(live: &Live, dir: &Path) -> anyhow::Result<(PathBuf, PathBuf)> {
-    let analysis = metrics::analyse(live.0.coverage.session(), live.0.coverage.config())?;
+/// Writes the report (JSON) and heatmap (PNG) of `session` into `dir`;
+/// returns the two paths. File I/O: run it off the main thread (the panel
+/// runs it in the background on a copy of the session).
+pub fn export(
+    session: &Session,
+    config: &MetricsConfig,
+    dir: &Path,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let analysis = metrics::analyse(session, config)?;
     let report = timestamped(dir, "report", "json");
     let heatmap = timestamped(dir, "heatmap", "png");
     std::fs::write(

@@ -8,18 +8,14 @@
 use bevy::prelude::*;
 use bevy::window::PrimaryWindow;
 use penlab_live::coverage::HeatmapMode;
-use penlab_live::link::LinkCommand;
-use penlab_live::session::Connection;
 use penlab_simulator::pose::{Pose, orientation_facing};
 use penlab_simulator::session::Event;
 use penlab_simulator::tool::ToolKind;
 
 use crate::camera::OrbitCamera;
+use crate::commands::PenCommands;
 use crate::options::DemoStrikes;
-use crate::pen::{
-    DemoPlayer, Live, Options, PendingPoses, Settings, SimSet, ToolPose, request_depth,
-    request_rate,
-};
+use crate::pen::{DemoPlayer, Live, Options, PendingPoses, Settings, SimSet, ToolPose};
 use crate::scene::SurfaceFrame;
 use crate::tool::Trails;
 
@@ -30,13 +26,7 @@ impl Plugin for InputPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<MouseTrack>().add_systems(
             Update,
-            (
-                play_demo,
-                track_pen,
-                follow_mouse,
-                keys,
-                motor_follows_contact,
-            )
+            (play_demo, track_pen, follow_mouse, keys)
                 .chain()
                 .in_set(SimSet::Input),
         );
@@ -210,6 +200,7 @@ fn keys(
     mut live: ResMut<Live>,
     mut settings: ResMut<Settings>,
     mut trails: ResMut<Trails>,
+    mut commands: ResMut<PenCommands>,
 ) {
     if egui.is_some_and(|e| e.wants_keyboard_input()) {
         return;
@@ -221,29 +212,25 @@ fn keys(
     let rate_step = caps
         .as_ref()
         .map_or(5.0, |c| (f32::from(c.rate_step_chz) / 100.0).max(1.0));
+    let pen = live.0.pen();
     if keys.just_pressed(KeyCode::ArrowUp) {
-        settings.depth_mm = request_depth(&mut live.0, settings.depth_mm + depth_step);
+        settings.depth_mm = commands.set_depth(pen, settings.depth_mm + depth_step);
     }
     if keys.just_pressed(KeyCode::ArrowDown) {
-        settings.depth_mm = request_depth(&mut live.0, settings.depth_mm - depth_step);
+        settings.depth_mm = commands.set_depth(pen, settings.depth_mm - depth_step);
     }
     if keys.just_pressed(KeyCode::ArrowRight) {
-        settings.rate_hz = request_rate(&mut live.0, settings.rate_hz + rate_step);
+        settings.rate_hz = commands.set_rate(pen, settings.rate_hz + rate_step);
     }
     if keys.just_pressed(KeyCode::ArrowLeft) {
-        settings.rate_hz = request_rate(&mut live.0, settings.rate_hz - rate_step);
+        settings.rate_hz = commands.set_rate(pen, settings.rate_hz - rate_step);
     }
     if keys.just_pressed(KeyCode::Space) {
-        let cmd = if live.0.pen().running() {
-            LinkCommand::Stop
-        } else {
-            LinkCommand::Start
-        };
         settings.motor_follows_contact = false;
-        live.0.command(cmd);
+        commands.toggle_motor(pen);
     }
     if keys.just_pressed(KeyCode::KeyE) {
-        live.0.command(LinkCommand::EmergencyStop);
+        commands.emergency_stop();
     }
     if keys.just_pressed(KeyCode::KeyH) {
         let next = match live.0.coverage.mode() {
@@ -254,29 +241,5 @@ fn keys(
     }
     if keys.just_pressed(KeyCode::KeyT) {
         trails.visible = !trails.visible;
-    }
-}
-
-/// With "motor follows contact", touching the skin starts the motor and
-/// lifting stops it, as a trainee's foot pedal would.
-fn motor_follows_contact(
-    tool: Res<ToolPose>,
-    settings: Res<Settings>,
-    mut live: ResMut<Live>,
-    mut was: Local<bool>,
-) {
-    let contact = tool.contact;
-    if contact == *was {
-        return;
-    }
-    *was = contact;
-    if !settings.motor_follows_contact || live.0.pen().connection != Connection::Connected {
-        return;
-    }
-    let running = live.0.pen().running();
-    if contact && !running {
-        live.0.command(LinkCommand::Start);
-    } else if !contact && running {
-        live.0.command(LinkCommand::Stop);
     }
 }

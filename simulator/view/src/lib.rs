@@ -13,16 +13,24 @@
 //! - [`tool`]: the tool model, pass trails and depth colours;
 //! - [`input`]: mouse, keys, scripts and the pen's own pose;
 //! - [`pen`]: polls the session once a frame;
-//! - [`panel`]: the egui panel;
-//! - [`capture`]: screenshots, exports, the timed exit for demos and tests.
+//! - [`commands`]: the one owner of every command the view sends the pen;
+//! - [`panel`]: the egui panel, one module per section;
+//! - [`background`]: file reads and writes off the main thread;
+//! - [`launch`]: a session assembled from `penlab sim`'s arguments;
+//! - [`capture`]: screenshots, exports, the timed exit for demos and tests;
+//! - [`signals`]: Ctrl-C and SIGTERM stop the motor, then close the window.
 
+pub mod background;
 pub mod camera;
 pub mod capture;
+pub mod commands;
 pub mod input;
+pub mod launch;
 pub mod options;
 pub mod panel;
 pub mod pen;
 pub mod scene;
+pub mod signals;
 pub mod tool;
 pub mod upload;
 
@@ -70,8 +78,10 @@ impl Plugin for SimViewPlugin {
     }
 }
 
-/// Opens the window and runs the view until it is closed.
-pub fn run_window(options: ViewOptions) -> anyhow::Result<()> {
+/// Opens the window and runs the view until it is closed; the motor is
+/// stopped before it goes. Exit code 0 when closed, 130 or 143 after
+/// SIGINT or SIGTERM.
+pub fn run_window(options: ViewOptions) -> anyhow::Result<std::process::ExitCode> {
     if let Some(problem) = display_problem() {
         anyhow::bail!(
             "{problem}, so the 3D view cannot open a window.\n\
@@ -80,6 +90,8 @@ pub fn run_window(options: ViewOptions) -> anyhow::Result<()> {
         );
     }
     let title = format!("penlab sim — {}", options.title());
+    let interrupt = signals::listen()
+        .map_err(|e| anyhow::anyhow!("installing the SIGINT and SIGTERM handlers: {e}"))?;
     let exit = App::new()
         .add_plugins(
             DefaultPlugins
@@ -92,8 +104,11 @@ pub fn run_window(options: ViewOptions) -> anyhow::Result<()> {
                     ..default()
                 })
                 // `penlab` has set up logging already (PENLAB_LOG).
-                .disable::<bevy::log::LogPlugin>(),
+                .disable::<bevy::log::LogPlugin>()
+                // Signals are ours: the motor stops first (see `signals`).
+                .disable::<bevy::app::TerminalCtrlCHandlerPlugin>(),
         )
+        .add_plugins(signals::SignalPlugin { interrupt })
         .add_plugins(bevy_egui::EguiPlugin::default())
         .add_plugins(SimViewPlugin {
             options,
@@ -101,7 +116,10 @@ pub fn run_window(options: ViewOptions) -> anyhow::Result<()> {
         })
         .run();
     match exit {
-        AppExit::Success => Ok(()),
+        AppExit::Success => Ok(std::process::ExitCode::SUCCESS),
+        AppExit::Error(code) if matches!(code.get(), 130 | 143) => {
+            Ok(std::process::ExitCode::from(code.get()))
+        }
         AppExit::Error(code) => anyhow::bail!("the view ended with error code {code}"),
     }
 }

@@ -2,8 +2,10 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use penlab_host::transport::Transport;
+use penlab_live::link::LinkOptions;
 use penlab_simulator::metrics::MetricsConfig;
 use penlab_simulator::script::Script;
 use penlab_simulator::session::{Event, StrikeSource};
@@ -47,6 +49,9 @@ pub struct ViewOptions {
     pub pass_cells: u32,
     /// The pen on the line, if any.
     pub pen: Option<Transport>,
+    /// When the pen's line goes, wait this long for it to come back
+    /// (`--reattach`); `None`: the session goes on without it.
+    pub reattach: Option<Duration>,
     /// Depth to set on the pen at the start, mm.
     pub depth_mm: f32,
     /// Rate to set on the pen at the start, Hz (a fixed-rate pen keeps its own).
@@ -66,6 +71,15 @@ pub struct ViewOptions {
 }
 
 impl ViewOptions {
+    /// How the pen link behaves: the defaults, with this session's
+    /// re-attach bound.
+    pub fn link_options(&self) -> LinkOptions {
+        LinkOptions {
+            reattach: self.reattach,
+            ..LinkOptions::default()
+        }
+    }
+
     /// `script` played as a demonstration with no pen attached: the tool
     /// strikes at the script's rate, at `speed` times real time.
     pub fn scripted_without_pen(script: &Script, speed: f64) -> penlab_simulator::Result<Self> {
@@ -81,6 +95,7 @@ impl ViewOptions {
             metrics: script.spec.metrics.clone(),
             pass_cells: settings.pass_cells,
             pen: None,
+            reattach: None,
             depth_mm: settings.depth_mm,
             rate_hz: None,
             force_n: settings

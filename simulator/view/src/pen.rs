@@ -5,12 +5,13 @@ use std::time::Instant;
 
 use bevy::prelude::*;
 use penlab_live::coverage::LiveCoverage;
-use penlab_live::link::{LinkCommand, PenLink};
+use penlab_live::link::PenLink;
 use penlab_live::session::{Connection, LiveSession};
 use penlab_simulator::pose::Pose;
 use penlab_simulator::session::{Event, StrikeSource};
 use penlab_simulator::tool::ToolKind;
 
+use crate::commands::{PenCommands, motor_follows_contact, send_pen_commands};
 use crate::options::{Demo, DemoStrikes, ViewOptions};
 
 /// The order of the view's work within a frame.
@@ -127,7 +128,11 @@ pub fn open_session(options: &ViewOptions) -> penlab_simulator::Result<LiveSessi
         options.pass_cells,
     )?;
     let pen = if pen_strikes {
-        options.pen.clone().map(PenLink::start)
+        let link = options.link_options();
+        options
+            .pen
+            .clone()
+            .map(|transport| PenLink::start_with(transport, link))
     } else {
         None
     };
@@ -181,9 +186,17 @@ impl Plugin for PenPlugin {
         .init_resource::<PendingPoses>()
         .init_resource::<FramePoses>()
         .init_resource::<Configured>()
+        .init_resource::<PenCommands>()
         .add_systems(
             Update,
-            (configure_pen, feed_poses, finish_demo, poll_session)
+            (
+                motor_follows_contact,
+                configure_pen,
+                feed_poses,
+                finish_demo,
+                send_pen_commands,
+                poll_session,
+            )
                 .chain()
                 .in_set(SimSet::Session),
         )
@@ -197,10 +210,11 @@ struct Configured(bool);
 
 /// Sends the start depth and rate once the pen has answered the handshake.
 fn configure_pen(
-    mut live: ResMut<Live>,
+    live: Res<Live>,
     mut settings: ResMut<Settings>,
     player: Option<Res<DemoPlayer>>,
     mut done: ResMut<Configured>,
+    mut commands: ResMut<PenCommands>,
 ) {
     let connected = live.0.pen().connection == Connection::Connected;
     if !connected {
@@ -211,36 +225,11 @@ fn configure_pen(
         return;
     }
     done.0 = true;
-    settings.depth_mm = request_depth(&mut live.0, settings.depth_mm);
-    settings.rate_hz = request_rate(&mut live.0, settings.rate_hz);
+    let pen = live.0.pen();
+    settings.depth_mm = commands.set_depth(pen, settings.depth_mm);
+    settings.rate_hz = commands.set_rate(pen, settings.rate_hz);
     if player.is_some_and(|p| p.demo.strikes == DemoStrikes::Pen) {
-        live.0.command(LinkCommand::Start);
-    }
-}
-
-/// Asks the pen for `depth_mm` (snapped to what it declares: the view never
-/// asks for what the pen does not declare); returns the depth asked.
-pub fn request_depth(live: &mut LiveSession, depth_mm: f32) -> f32 {
-    match live.pen().limits.clone() {
-        Some(limits) => {
-            let um = limits.nearest_depth(f64::from(depth_mm) * 1000.0);
-            live.command(LinkCommand::SetDepth { depth_um: um });
-            f32::from(um) / 1000.0
-        }
-        None => depth_mm.clamp(0.0, 5.0),
-    }
-}
-
-/// Asks the pen for `rate_hz` (snapped); returns the rate asked.
-pub fn request_rate(live: &mut LiveSession, rate_hz: f32) -> f32 {
-    match live.pen().limits.clone() {
-        Some(limits) if limits.rate_settings() > 1 => {
-            let chz = limits.nearest_rate(f64::from(rate_hz) * 100.0);
-            live.command(LinkCommand::SetRate { rate_chz: chz });
-            f32::from(chz) / 100.0
-        }
-        Some(limits) => f32::from(limits.rate_min_chz) / 100.0,
-        None => rate_hz.clamp(1.0, 1000.0),
+        commands.start();
     }
 }
 
@@ -286,6 +275,7 @@ fn finish_demo(
     mut live: ResMut<Live>,
     mut tool: ResMut<ToolPose>,
     mut pending: ResMut<PendingPoses>,
+    mut pen: ResMut<PenCommands>,
 ) {
     let Some(player) = player else {
         return;
@@ -304,7 +294,7 @@ fn finish_demo(
     }
     tool.contact = false;
     if player.demo.strikes == DemoStrikes::Pen {
-        live.0.command(LinkCommand::Stop);
+        pen.stop();
     }
     live.0.coverage.finish();
     live.0.set_pen_strikes(true);
