@@ -182,7 +182,7 @@ fn mock_world(ui: &mut egui::Ui, live: &Live, commands: &mut PenCommands, fault:
                         FaultCode::DepthDriveJam,
                         FaultCode::LowBattery,
                     ] {
-                        ui.selectable_value(fault, code, format!("{code:?}"));
+                        ui.selectable_value(&mut *fault, code, format!("{code:?}"));
                     }
                 });
             if ui.button("Inject").clicked() {
