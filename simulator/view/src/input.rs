@@ -33,11 +33,32 @@ impl Plugin for InputPlugin {
     }
 }
 
-/// The mouse's last point on the surface, for the direction of travel.
+/// The mouse's last point on the surface, for the direction of travel,
+/// and when the last frame's motion ended.
 #[derive(Resource, Debug, Default)]
 struct MouseTrack {
     last: Option<Vec3>,
     travel: Option<Vec3>,
+    /// Session time the previous frame's mouse input was taken at, s.
+    last_frame_t: Option<f64>,
+    /// The shortest gap between motion events seen, s: the mouse's report
+    /// interval (None until a frame has shown it).
+    event_gap: Option<f64>,
+}
+
+/// A mouse's report interval until one is seen, s (USB mice report at
+/// 125 Hz or faster).
+const DEFAULT_EVENT_GAP_S: f64 = 1.0 / 125.0;
+
+/// Session times for `n` cursor motion events that arrived between frames
+/// at `since` and `now`. winit gives no timestamps; events arrive in order,
+/// one a report interval (`gap`) while the mouse moves. They are spread
+/// evenly over the interval, but never further apart than `gap`: a mouse
+/// that stopped mid-frame sent them all early, not across the whole frame.
+pub fn motion_times(since: f64, now: f64, n: usize, gap: f64) -> impl Iterator<Item = f64> {
+    let span = (now - since).max(0.0);
+    let step = if n == 0 { 0.0 } else { (span / n as f64).min(gap) };
+    (1..=n).map(move |k| since + step * k as f64)
 }
 
 fn play_demo(
@@ -96,12 +117,16 @@ fn track_pen(
 
 type EguiInput<'a> = Option<Res<'a, bevy_egui::input::EguiWantsInput>>;
 
+/// Every cursor motion event since the last frame becomes a pose with its
+/// own time, so a stroke keeps its shape however few frames are drawn (a
+/// software-rendered window draws a few a second).
 #[allow(clippy::too_many_arguments)]
 fn follow_mouse(
     player: Option<Res<DemoPlayer>>,
-    windows: Query<&Window, With<PrimaryWindow>>,
+    windows: Query<(Entity, &Window), With<PrimaryWindow>>,
     cameras: Query<(&Camera, &GlobalTransform), With<OrbitCamera>>,
     buttons: Res<ButtonInput<MouseButton>>,
+    mut moved: MessageReader<CursorMoved>,
     egui: EguiInput,
     frame: Res<SurfaceFrame>,
     settings: Res<Settings>,
@@ -111,63 +136,100 @@ fn follow_mouse(
     mut pending: ResMut<PendingPoses>,
     mut tool: ResMut<ToolPose>,
 ) {
+    let now = live.0.now();
+    let since = track.last_frame_t.replace(now).unwrap_or(now);
     if player.is_some() {
+        moved.clear();
         return;
     }
-    let (Ok(window), Ok((camera, cam_transform))) = (windows.single(), cameras.single()) else {
+    let (Ok((window_id, window)), Ok((camera, cam_transform))) =
+        (windows.single(), cameras.single())
+    else {
+        moved.clear();
         return;
     };
     let over_panel = egui.is_some_and(|e| e.wants_pointer_input() || e.is_pointer_over_area());
-    let cursor = window.cursor_position().filter(|_| !over_panel);
-    let Some(ray) = cursor.and_then(|c| camera.viewport_to_world(cam_transform, c).ok()) else {
-        if tool.contact {
-            lift(&mut tool, &mut pending, live.0.now());
-        }
-        track.last = None;
-        return;
-    };
-    let (origin, dir) = frame.engine_ray(ray.origin, *ray.direction);
-    let found = {
-        let surface = live.0.coverage.session().surface();
-        surface.raycast(origin, dir, 1.0e6).map(|hit| {
-            let normal = surface.point_at_uv(hit.uv).map_or(Vec3::Z, |p| p.normal);
-            (hit, normal)
-        })
-    };
-    let Some((hit, normal)) = found else {
-        if tool.contact {
-            lift(&mut tool, &mut pending, live.0.now());
-        }
-        tool.pose = None;
-        track.last = None;
-        return;
-    };
-    let at = origin + dir * hit.t;
-    if let Some(last) = track.last {
-        let step = at - last;
-        if step.length() > 0.2 {
-            track.travel = Some(step.normalize());
+    let motion: Vec<Vec2> = moved
+        .read()
+        .filter(|m| m.window == window_id)
+        .map(|m| m.position)
+        .collect();
+    let had_motion = !motion.is_empty();
+    let gap = track.event_gap.unwrap_or(DEFAULT_EVENT_GAP_S);
+    if motion.len() >= 4 {
+        // A frame of steady motion shows the report interval.
+        let seen = (now - since) / motion.len() as f64;
+        if seen > 0.0 {
+            track.event_gap = Some(seen.min(gap));
         }
     }
-    track.last = Some(at);
-    let travel = track.travel.unwrap_or(Vec3::Y);
-    let tilt = Quat::from_rotation_x(settings.tilt_deg.to_radians());
-    let pressed = buttons.pressed(MouseButton::Left);
-    let pose = Pose {
-        t: live.0.now(),
-        position: at,
-        orientation: orientation_facing(normal, travel) * tilt,
-        force_n: if pressed { settings.force_n } else { 0.0 },
-        depth_mm: settings.depth_mm,
+    // No motion: the cursor where it rests (a press or release in place).
+    let samples: Vec<(f64, Option<Vec2>)> = if motion.is_empty() {
+        vec![(now, window.cursor_position())]
+    } else {
+        motion_times(since, now, motion.len(), gap)
+            .zip(motion.into_iter().map(Some))
+            .collect()
     };
-    let moved = tool
-        .pose
-        .is_none_or(|p| p.position.distance(pose.position) > 0.01);
-    if moved || pressed != tool.contact {
-        pending.0.push(pose);
+    // A button released this frame was held through its motion; the lift
+    // comes after the last motion event, not at the frame.
+    let released = buttons.just_released(MouseButton::Left) && !buttons.pressed(MouseButton::Left);
+    let pressed = buttons.pressed(MouseButton::Left) || (released && had_motion);
+    let last_t = samples.last().map_or(now, |(t, _)| *t);
+    for (t, cursor) in samples {
+        let cursor = cursor.filter(|_| !over_panel);
+        let ray = cursor.and_then(|c| camera.viewport_to_world(cam_transform, c).ok());
+        let hit = ray.and_then(|ray| {
+            let (origin, dir) = frame.engine_ray(ray.origin, *ray.direction);
+            let surface = live.0.coverage.session().surface();
+            surface.raycast(origin, dir, 1.0e6).map(|hit| {
+                let normal = surface.point_at_uv(hit.uv).map_or(Vec3::Z, |p| p.normal);
+                (origin + dir * hit.t, normal)
+            })
+        });
+        let Some((at, normal)) = hit else {
+            if tool.contact {
+                lift(&mut tool, &mut pending, t);
+            }
+            if ray.is_some() {
+                tool.pose = None;
+            }
+            track.last = None;
+            continue;
+        };
+        if let Some(last) = track.last {
+            let step = at - last;
+            if step.length() > 0.2 {
+                track.travel = Some(step.normalize());
+            }
+        }
+        track.last = Some(at);
+        let travel = track.travel.unwrap_or(Vec3::Y);
+        let tilt = Quat::from_rotation_x(settings.tilt_deg.to_radians());
+        let pose = Pose {
+            t,
+            position: at,
+            orientation: orientation_facing(normal, travel) * tilt,
+            force_n: if pressed { settings.force_n } else { 0.0 },
+            depth_mm: settings.depth_mm,
+        };
+        let moved = tool
+            .pose
+            .is_none_or(|p| p.position.distance(pose.position) > 0.01);
+        if moved || pressed != tool.contact {
+            pending.0.push(pose);
+        }
+        tool.pose = Some(pose);
+        tool.contact = pressed;
+    }
+    if released && had_motion && tool.contact {
+        lift(&mut tool, &mut pending, (last_t + gap).min(now));
     }
     // A stamp strikes once per press.
-    if buttons.just_pressed(MouseButton::Left) && options.0.tool.profile.kind == ToolKind::Stamp {
+    if buttons.just_pressed(MouseButton::Left)
+        && options.0.tool.profile.kind == ToolKind::Stamp
+        && let Some(pose) = tool.pose.filter(|_| tool.contact)
+    {
         pending.0.push(pose);
         live.0.push_pose(pose);
         live.0.push_event(&Event::Strike {
@@ -175,8 +237,6 @@ fn follow_mouse(
             depth_mm: None,
         });
     }
-    tool.pose = Some(pose);
-    tool.contact = pressed;
 }
 
 fn lift(tool: &mut ToolPose, pending: &mut PendingPoses, now: f64) {

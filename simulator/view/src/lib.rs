@@ -7,6 +7,7 @@
 //! in `penlab-live` and the coverage engine; this crate only shows it.
 //!
 //! One plugin per feature, state in resources:
+//! - [`render_profile`]: full, or cheap on a software adapter;
 //! - [`scene`]: the skin mesh, its heatmap texture, lights;
 //! - [`upload`]: copies only the changed heatmap tiles to the GPU;
 //! - [`camera`]: orbit, pan and zoom;
@@ -29,6 +30,7 @@ pub mod launch;
 pub mod options;
 pub mod panel;
 pub mod pen;
+pub mod render_profile;
 pub mod scene;
 pub mod signals;
 pub mod tool;
@@ -65,6 +67,7 @@ impl Plugin for SimViewPlugin {
             pen::PenPlugin {
                 options: self.options.clone(),
             },
+            render_profile::RenderProfilePlugin,
             scene::ScenePlugin,
             upload::HeatmapUploadPlugin,
             camera::OrbitCameraPlugin,
