@@ -21,9 +21,15 @@ pub struct ReplayArgs {
     /// A capture written by the harness (`--capture`) or `penlab monitor`:
     /// JSON lines, or pcapng (`--capture FILE.pcapng`).
     file: PathBuf,
-    /// Also write the frames as pcapng to this file.
+    /// Also write the frames as pcapng to this file (decoded in Wireshark
+    /// and tshark by tools/wireshark/penlab.lua).
     #[arg(long, value_name = "OUT")]
     pcapng: Option<PathBuf>,
+    /// Give each frame in the pcapng its decoded meaning as a packet
+    /// comment, as replay prints it (`tshark -e frame.comment`), for a
+    /// reader without the dissector: the file is about three times larger.
+    #[arg(long, requires = "pcapng")]
+    pcapng_comments: bool,
     /// One JSON object a line instead of text.
     #[arg(long)]
     json: bool,
@@ -43,7 +49,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             let writer = BufWriter::with_capacity(1 << 16, file);
             Some(
                 capture::PcapngExport::new(writer, entries.header())
-                    .with_context(|| format!("writing {}", path.display()))?,
+                    .with_context(|| format!("writing {}", path.display()))?
+                    .with_frame_comments(args.pcapng_comments),
             )
         }
         None => None,
