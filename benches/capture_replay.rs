@@ -75,7 +75,11 @@ fn main() {
         "--pcapng-comments",
     ]);
     assert_eq!(with_comments.code, Some(0));
-    report("penlab replay --pcapng --pcapng-comments", mb, &with_comments);
+    report(
+        "penlab replay --pcapng --pcapng-comments",
+        mb,
+        &with_comments,
+    );
     println!("  wrote {:.0} MB of pcapng", common::megabytes(&commented));
     let _ = std::fs::remove_file(&commented);
 

@@ -53,9 +53,9 @@ fn direction_flag(dir: Direction) -> u32 {
 /// The section header and interface go through pcap-file; the packets are
 /// enhanced packet blocks laid out here, into one buffer reused for every
 /// block (pcap-file builds each block's options as a `Vec` and serialises
-/// the block twice, once to measure it, which was most of an export's
-/// time). `tests::packet_blocks_are_those_pcap_file_writes` holds the two
-/// byte for byte.
+/// the block twice, once to measure it).
+/// `tests::packet_blocks_are_those_pcap_file_writes` holds the two byte
+/// for byte.
 pub struct PcapngExport<W: Write> {
     out: W,
     /// The block being laid out.
@@ -118,7 +118,8 @@ impl<W: Write> PcapngExport<W> {
     /// Gives every frame's packet its decoded meaning as a comment (what
     /// `penlab replay` prints for it: `seq 12 StrikeBatch {…}`), for a
     /// reader without the dissector (`tshark -e frame.comment`). It makes
-    /// an export about three times the size and several times slower.
+    /// an export about three times the size and twice as slow
+    /// (BENCHMARKS.md).
     pub fn with_frame_comments(mut self, on: bool) -> Self {
         self.frame_comments = on;
         self
