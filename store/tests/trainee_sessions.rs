@@ -22,7 +22,13 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-fn session(trainee: &str, rubric: &str, started: u64, coverage: f64, passed: bool) -> TraineeSession {
+fn session(
+    trainee: &str,
+    rubric: &str,
+    started: u64,
+    coverage: f64,
+    passed: bool,
+) -> TraineeSession {
     TraineeSession {
         started_unix_ms: started,
         software: "penlab 0.1.0".into(),
@@ -93,7 +99,10 @@ fn sessions_come_back_as_recorded_and_bad_ones_are_refused() {
     let mut want = b.clone();
     want.skills[1].value = 0.0;
     assert_eq!(read, want);
-    assert!(store.sessions_of("ann").unwrap().is_empty(), "names are exact");
+    assert!(
+        store.sessions_of("ann").unwrap().is_empty(),
+        "names are exact"
+    );
     let names: Vec<_> = store
         .trainees()
         .unwrap()
@@ -108,7 +117,11 @@ fn sessions_come_back_as_recorded_and_bad_ones_are_refused() {
         assert!(matches!(err, StoreError::InvalidSession(_)), "{err}");
         assert!(err.to_string().contains(says), "{err}");
     };
-    refused(session("  ", "beginner", 1, 60.0, true), "name is empty", &mut store);
+    refused(
+        session("  ", "beginner", 1, 60.0, true),
+        "name is empty",
+        &mut store,
+    );
     let mut s = session("Ann", "beginner", 1, 60.0, true);
     s.total = 130.0;
     refused(s, "total 130", &mut store);
@@ -141,7 +154,13 @@ fn progress_counts_passes_in_a_row_on_one_rubric_only() {
     .enumerate()
     {
         store
-            .record_session(&session("Ann", rubric, 1_000 * (i as u64 + 1), coverage, passed))
+            .record_session(&session(
+                "Ann",
+                rubric,
+                1_000 * (i as u64 + 1),
+                coverage,
+                passed,
+            ))
             .unwrap();
     }
     let p = store.progress("Ann", None).unwrap();
@@ -162,13 +181,21 @@ fn progress_counts_passes_in_a_row_on_one_rubric_only() {
         ]
     );
     let cert = &p.rubrics[0];
-    assert_eq!((cert.rubric.as_str(), cert.attempts, cert.passes), ("certification", 4, 3));
+    assert_eq!(
+        (cert.rubric.as_str(), cert.attempts, cert.passes),
+        ("certification", 4, 3)
+    );
     assert_eq!(cert.rule.consecutive_passes, 2);
     assert_eq!(cert.rule.from, RuleSource::Rubric);
     assert!(
         matches!(
             cert.certification,
-            Status::Certified { attempt: 4, first_attempt: 3, started_unix_ms: 5_000, .. }
+            Status::Certified {
+                attempt: 4,
+                first_attempt: 3,
+                started_unix_ms: 5_000,
+                ..
+            }
         ),
         "{:?}",
         cert.certification
@@ -180,7 +207,10 @@ fn progress_counts_passes_in_a_row_on_one_rubric_only() {
     // The beginner pass is one pass: not two in a row.
     assert_eq!(
         p.rubrics[1].certification,
-        Status::NotCertified { passes_in_a_row: 1, more_needed: 1 }
+        Status::NotCertified {
+            passes_in_a_row: 1,
+            more_needed: 1
+        }
     );
     assert_eq!(p.certified().count(), 1);
     // Three in a row, asked for here: not yet.
@@ -188,7 +218,10 @@ fn progress_counts_passes_in_a_row_on_one_rubric_only() {
     assert_eq!(strict.rubrics[0].rule.from, RuleSource::Override);
     assert_eq!(
         strict.rubrics[0].certification,
-        Status::NotCertified { passes_in_a_row: 2, more_needed: 1 }
+        Status::NotCertified {
+            passes_in_a_row: 2,
+            more_needed: 1
+        }
     );
 
     // An edited rubric (same name, other text) starts a new count.

@@ -118,10 +118,16 @@ impl TraineeSession {
             return Some("the rubric's name is empty".into());
         }
         if !hex64(&self.rubric.sha256) {
-            return Some(format!("rubric hash {:?} is not SHA-256 hex", self.rubric.sha256));
+            return Some(format!(
+                "rubric hash {:?} is not SHA-256 hex",
+                self.rubric.sha256
+            ));
         }
         if !hex64(&self.script.sha256) {
-            return Some(format!("script hash {:?} is not SHA-256 hex", self.script.sha256));
+            return Some(format!(
+                "script hash {:?} is not SHA-256 hex",
+                self.script.sha256
+            ));
         }
         if self.rubric.consecutive_passes == 0 {
             return Some("the rubric's rule needs at least one pass".into());

@@ -198,7 +198,12 @@ pub fn progress(trainee: &str, sessions: &[StoredSession], rule: Option<u32>) ->
     }
 }
 
-fn on_rubric(name: &str, sha: &str, attempts: &[&StoredSession], rule: Option<u32>) -> RubricProgress {
+fn on_rubric(
+    name: &str,
+    sha: &str,
+    attempts: &[&StoredSession],
+    rule: Option<u32>,
+) -> RubricProgress {
     let rule = match rule {
         Some(n) => Rule {
             consecutive_passes: n.max(1),
