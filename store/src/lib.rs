@@ -1,6 +1,7 @@
 //! Run history for penlab: every conformance run in an SQLite database
 //! (`rusqlite`, SQLite bundled), to ask what changed between two firmware
-//! versions.
+//! versions, and every recorded trainee session, to follow a trainee's
+//! progress toward certification.
 //!
 //! A history holds, per run: when, the tool's version, the operator if
 //! known, the result counts and exit code, the device (model, firmware,
