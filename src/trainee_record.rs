@@ -8,6 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use penlab_simulator::headless::Finished;
+use penlab_simulator::rubric::Rubric;
 use penlab_simulator::trainee::People;
 use penlab_store::trainee::progress::Status;
 use penlab_store::{RubricRef, ScenarioFile, SkillResult, Store, TraineeSession};
@@ -66,6 +67,10 @@ impl SessionRecorder {
                 "note: PENLAB_DB is set, but this session is not recorded in it: that needs {needs}"
             );
             return Ok(None);
+        }
+        // A rubric that does not load is refused before a history is made.
+        if let Some(spec) = rubric {
+            Rubric::find(spec)?;
         }
         let store = Store::open(&path)?;
         let script =

@@ -445,4 +445,24 @@ fn wrong_uses_are_clear_errors() {
         std::fs::read_to_string(&notes).unwrap(),
         "needles, cartridges\n"
     );
+    // A rubric that does not load makes no history.
+    let fresh = dir.join("fresh.sqlite");
+    let (code, _, err) = penlab(&[
+        "sim",
+        "--headless",
+        "--script",
+        &good(),
+        "--rubric",
+        "no-such-rubric.toml",
+        "--trainee",
+        "Ann",
+        "--db",
+        s(&fresh),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-rubric.toml"), "{err}");
+    assert!(
+        !fresh.exists(),
+        "no history made for a run that did not happen"
+    );
 }
