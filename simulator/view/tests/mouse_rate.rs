@@ -107,11 +107,11 @@ fn stroke(fps: f64, every_event: bool) -> (Vec<f32>, usize) {
         let due = ((t * EVENTS_HZ).round() as usize).min(last);
         // In the order the mouse sent them: a motion, then the button if
         // it changed right after it.
-        for j in sent + 1..=due {
+        for (j, &position) in cursors.iter().enumerate().take(due + 1).skip(sent + 1) {
             if every_event || j == due {
                 let moved = CursorMoved {
                     window,
-                    position: cursors[j],
+                    position,
                     delta: None,
                 };
                 app.world_mut()
