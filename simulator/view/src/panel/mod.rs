@@ -35,7 +35,7 @@ use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use penlab_protocol::message::FaultCode;
 
 use crate::camera::OrbitCamera;
-use crate::capture::SaveScreenshot;
+use crate::capture::{ReportExtras, SaveScreenshot};
 use crate::commands::PenCommands;
 use crate::cues::LiveCues;
 use crate::pen::{DemoPlayer, Live, Options, Settings, ToolPose};
@@ -182,6 +182,10 @@ fn panel(
                     player.as_deref(),
                     &mut commands,
                     &mut shots,
+                    || ReportExtras {
+                        cues: trainer.cues.as_ref().map(|c| c.engine.report()),
+                        rubric: trainer.rubric.rubric.clone(),
+                    },
                 );
             });
         })
