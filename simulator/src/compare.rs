@@ -12,8 +12,8 @@ use crate::cues::{CueConfig, CueKind};
 use crate::diffmap;
 use crate::error::{Error, Result};
 use crate::headless::{HeadlessError, Simulated, simulate, write_json};
-use crate::overrides::ScriptOverrides;
 use crate::metrics::{Class, MetricsConfig};
+use crate::overrides::ScriptOverrides;
 use crate::report::Report;
 use crate::rubric::{Rubric, Skill};
 use crate::script::{

@@ -254,8 +254,9 @@ fn ring_tool(
         .unwrap_or(first.cue);
     let [r, g, b] = cue_colour(cue);
     let centre = frame.world_point(pose.position + pose.axis() * 0.3);
-    let normal = (frame.world_point(pose.position + pose.axis()) - frame.world_point(pose.position))
-        .normalize_or(Vec3::Y);
+    let normal = (frame.world_point(pose.position + pose.axis())
+        - frame.world_point(pose.position))
+    .normalize_or(Vec3::Y);
     let rotation = Quat::from_rotation_arc(Vec3::Z, normal);
     let base = options.0.tool.footprint_mm.max(4.0) / 2.0 + 6.0;
     // A slow pulse, so a cue reads as an alert and not as part of the tool.

@@ -67,7 +67,14 @@ impl Hand {
         seconds: f64,
         mut each_frame: impl FnMut(&mut App, f64),
     ) {
-        let surface = app.world().resource::<Live>().0.coverage.session().surface().clone();
+        let surface = app
+            .world()
+            .resource::<Live>()
+            .0
+            .coverage
+            .session()
+            .surface()
+            .clone();
         let start = surface.point_at_uv(Vec2::new(0.3, v)).unwrap();
         let travel = Vec3::X;
         let orientation = orientation_facing(start.normal, travel);
@@ -100,7 +107,10 @@ fn cues(app: &App) -> &LiveCues {
 #[test]
 fn a_slow_stroke_turns_the_speed_low_cue_on_and_counts_it() {
     let mut app = app();
-    let band = cues(&app).engine.speed_band().expect("a pen at a known rate has a band");
+    let band = cues(&app)
+        .engine
+        .speed_band()
+        .expect("a pen at a known rate has a band");
     assert!(band.low_mm_s > 60.0, "pen-14 at 117 Hz: {band:?}");
     let mut seen_on = false;
     // 30 mm/s: far below the band.
@@ -110,7 +120,11 @@ fn a_slow_stroke_turns_the_speed_low_cue_on_and_counts_it() {
     assert!(seen_on, "the speed-low cue came on during the slow stroke");
     let c = cues(&app);
     assert!(!c.is_on(CueKind::SpeedLow), "the lift ends it");
-    assert_eq!(c.engine.count(CueKind::SpeedLow).fired, 1, "one stroke, one cue");
+    assert_eq!(
+        c.engine.count(CueKind::SpeedLow).fired,
+        1,
+        "one stroke, one cue"
+    );
     assert!(c.engine.count(CueKind::SpeedLow).seconds > 0.5);
     assert_eq!(c.engine.count(CueKind::SpeedHigh).fired, 0);
     let started = c
@@ -144,8 +158,14 @@ fn a_cue_switched_off_stops_firing_and_keeps_its_count() {
             switched_at = Some(dt);
         }
     });
-    assert!(switched_at.is_some_and(|t| t < 1.0), "it came on: {switched_at:?}");
-    assert!(on_after_switch <= 1, "on for {on_after_switch} frames after switching off");
+    assert!(
+        switched_at.is_some_and(|t| t < 1.0),
+        "it came on: {switched_at:?}"
+    );
+    assert!(
+        on_after_switch <= 1,
+        "on for {on_after_switch} frames after switching off"
+    );
     assert_eq!(cues(&app).engine.count(CueKind::SpeedLow).fired, 1);
     // A second slow stroke with it off: not fired, count kept.
     let mut seen_on = false;
@@ -154,7 +174,13 @@ fn a_cue_switched_off_stops_firing_and_keeps_its_count() {
     });
     assert!(!seen_on);
     assert_eq!(cues(&app).engine.count(CueKind::SpeedLow).fired, 1);
-    assert!(!cues(&app).engine.config().enabled.contains(CueKind::SpeedLow));
+    assert!(
+        !cues(&app)
+            .engine
+            .config()
+            .enabled
+            .contains(CueKind::SpeedLow)
+    );
     // Switched on again, the next slow stroke fires it again.
     app.world_mut()
         .resource_mut::<LiveCues>()

@@ -95,10 +95,8 @@ fn speed_line(ui: &mut egui::Ui, cues: &LiveCues) {
     };
     // The hand on a scale from 0 to twice the band's top.
     let top = band.high_mm_s * 2.0;
-    let (rect, _) = ui.allocate_exact_size(
-        egui::vec2(ui.available_width(), 14.0),
-        egui::Sense::hover(),
-    );
+    let (rect, _) =
+        ui.allocate_exact_size(egui::vec2(ui.available_width(), 14.0), egui::Sense::hover());
     let painter = ui.painter_at(rect);
     let x = |s: f64| rect.left() + rect.width() * (s / top).clamp(0.0, 1.0) as f32;
     painter.rect_filled(rect, 2.0, egui::Color32::from_gray(50));

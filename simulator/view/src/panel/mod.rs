@@ -26,8 +26,8 @@ mod session;
 mod view;
 
 use bevy::camera::visibility::RenderLayers;
-use bevy::ecs::system::SystemParam;
 use bevy::camera::{CameraOutputMode, Viewport};
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
 use bevy::window::PrimaryWindow;
@@ -77,14 +77,17 @@ impl Plugin for PanelPlugin {
             app.add_plugins(ScoringPlugin);
         }
         app.insert_resource(PanelState {
-                replay_path: String::new(),
-                note: None,
-                fault: FaultCode::MotorStall,
-                export: None,
-                replay: None,
-            })
-            .add_systems(Startup, spawn_panel_camera)
-            .add_systems(EguiPrimaryContextPass, (panel, cues::label_beside_tool).chain());
+            replay_path: String::new(),
+            note: None,
+            fault: FaultCode::MotorStall,
+            export: None,
+            replay: None,
+        })
+        .add_systems(Startup, spawn_panel_camera)
+        .add_systems(
+            EguiPrimaryContextPass,
+            (panel, cues::label_beside_tool).chain(),
+        );
     }
 }
 
