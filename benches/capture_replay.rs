@@ -4,8 +4,9 @@
 //! pen telemetry (150 Hz strike batches, telemetry, pose, acknowledgements,
 //! with the host's heartbeats), the pen's bytes in reads of 1 to 512 bytes
 //! as a serial port returns them, then runs the real `penlab replay` on it,
-//! and `penlab replay --pcapng`, under `/usr/bin/time -v`, and prints MB/s
-//! and peak resident memory.
+//! `penlab replay --pcapng`, the same with `--pcapng-comments`, and the
+//! pcapng read back, under `/usr/bin/time -v`, and prints MB/s and peak
+//! resident memory.
 //!
 //! ```sh
 //! cargo bench -p penlab --no-default-features --bench capture_replay
@@ -62,6 +63,25 @@ fn main() {
     assert_eq!(export.code, Some(0));
     report("penlab replay --pcapng", mb, &export);
     println!("  wrote {:.0} MB of pcapng", common::megabytes(&pcap));
+
+    // The same export with every frame's reading as a packet comment.
+    let commented = dir.join("commented.pcapng");
+    let commented_name = commented.to_string_lossy().into_owned();
+    let with_comments = common::time_penlab(&[
+        "replay",
+        &file,
+        "--pcapng",
+        &commented_name,
+        "--pcapng-comments",
+    ]);
+    assert_eq!(with_comments.code, Some(0));
+    report(
+        "penlab replay --pcapng --pcapng-comments",
+        mb,
+        &with_comments,
+    );
+    println!("  wrote {:.0} MB of pcapng", common::megabytes(&commented));
+    let _ = std::fs::remove_file(&commented);
 
     let back = common::time_penlab(&["replay", &pcap_name]);
     assert_eq!(back.code, Some(0), "the pcapng replays");

@@ -127,7 +127,7 @@ fn print_table(rows: &[[String; COLUMNS]]) {
 }
 
 /// `2026-12-03T13:40:01Z`.
-fn when(unix_ms: u64) -> String {
+pub(crate) fn when(unix_ms: u64) -> String {
     humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_millis(unix_ms)).to_string()
 }
 

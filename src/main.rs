@@ -17,6 +17,8 @@ mod replay_cmd;
 mod signals;
 mod sim_cmd;
 mod test_cmd;
+mod trainee_cmd;
+mod trainee_record;
 
 /// Hardware-in-the-loop simulator and conformance harness for motorised
 /// microneedling pens.
@@ -55,6 +57,9 @@ enum Command {
     Test(test_cmd::TestArgs),
     /// Run the coverage simulator
     Sim(sim_cmd::SimArgs),
+    /// A trainee's progress from the sessions `penlab sim --headless --db`
+    /// recorded: each session, per-skill trends and certification.
+    Trainee(trainee_cmd::TraineeArgs),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +94,7 @@ fn main() -> ExitCode {
         Command::Replay(args) => replay_cmd::run(args),
         Command::Sim(args) => sim_cmd::run(args),
         Command::Test(args) => test_cmd::run(args),
+        Command::Trainee(args) => trainee_cmd::run(args),
     };
     match result {
         Ok(code) => code,

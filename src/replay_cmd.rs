@@ -21,9 +21,15 @@ pub struct ReplayArgs {
     /// A capture written by the harness (`--capture`) or `penlab monitor`:
     /// JSON lines, or pcapng (`--capture FILE.pcapng`).
     file: PathBuf,
-    /// Also write the frames as pcapng to this file.
+    /// Also write the frames as pcapng to this file (decoded in Wireshark
+    /// and tshark by tools/wireshark/penlab.lua).
     #[arg(long, value_name = "OUT")]
     pcapng: Option<PathBuf>,
+    /// Give each frame in the pcapng its decoded meaning as a packet
+    /// comment, as replay prints it (`tshark -e frame.comment`), for a
+    /// reader without the dissector: the file is about three times larger.
+    #[arg(long, requires = "pcapng")]
+    pcapng_comments: bool,
     /// One JSON object a line instead of text.
     #[arg(long)]
     json: bool,
@@ -43,7 +49,8 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
             let writer = BufWriter::with_capacity(1 << 16, file);
             Some(
                 capture::PcapngExport::new(writer, entries.header())
-                    .with_context(|| format!("writing {}", path.display()))?,
+                    .with_context(|| format!("writing {}", path.display()))?
+                    .with_frame_comments(args.pcapng_comments),
             )
         }
         None => None,
@@ -166,7 +173,9 @@ fn print_event(
         writeln!(out, "{value}")
     } else {
         write_time(out, event.t_us)?;
-        write!(out, "  {arrow}  ")?;
+        out.write_all(b"  ")?;
+        out.write_all(arrow.as_bytes())?;
+        out.write_all(b"  ")?;
         capture::describe_to(out, event)?;
         match seq {
             Some(SeqEvent::Gap { lost }) => write!(out, "  [{lost} frame(s) lost before this]")?,
@@ -189,9 +198,24 @@ fn print_mark(out: &mut impl Write, mark: &Mark, json: bool) -> std::io::Result<
 }
 
 /// Seconds with six decimals, 12 wide, as `{:>12.6}s` writes `t_us / 1e6`,
-/// in integers (float formatting was a tenth of replay's time).
+/// in integers (float formatting was a tenth of replay's time) and without
+/// the formatting machinery (`{:>5}.{:06}` was another tenth).
 fn write_time(out: &mut impl Write, t_us: u64) -> std::io::Result<()> {
-    write!(out, "{:>5}.{:06}s", t_us / 1_000_000, t_us % 1_000_000)
+    let mut seconds = itoa::Buffer::new();
+    let seconds = seconds.format(t_us / 1_000_000).as_bytes();
+    let mut line = [b' '; 32];
+    let pad = 5usize.saturating_sub(seconds.len());
+    line[pad..pad + seconds.len()].copy_from_slice(seconds);
+    let mut at = pad + seconds.len();
+    line[at] = b'.';
+    let mut micros = t_us % 1_000_000;
+    for i in (1..=6).rev() {
+        line[at + i] = b'0' + (micros % 10) as u8;
+        micros /= 10;
+    }
+    at += 7;
+    line[at] = b's';
+    out.write_all(&line[..=at])
 }
 
 #[cfg(test)]

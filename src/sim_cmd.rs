@@ -14,6 +14,8 @@ use penlab_simulator::headless::{self, Headless};
 use penlab_simulator::overrides::ScriptOverrides;
 use penlab_simulator::trainee::People;
 
+use crate::trainee_record::SessionRecorder;
+
 /// Options of `penlab sim`.
 #[derive(Debug, Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -135,6 +137,10 @@ struct TrainerArgs {
     /// The device used, for the session report.
     #[arg(long, value_name = "TEXT")]
     device: Option<String>,
+    /// Record the session in this history (SQLite; also PENLAB_DB), for
+    /// `penlab trainee NAME`; needs --trainee and --rubric.
+    #[arg(long, value_name = "FILE", requires = "headless")]
+    db: Option<PathBuf>,
 }
 
 /// Subcommands of `penlab sim`.
@@ -184,6 +190,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         bail!("--headless needs --script FILE (examples in simulator/scripts/)");
     };
     let t = &args.trainer;
+    let now = std::time::SystemTime::now();
     let options = Headless {
         script: script_path.clone(),
         overrides: overrides(&args),
@@ -197,10 +204,20 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
             trainee: t.trainee.clone(),
             trainer: t.trainer.clone(),
             device: t.device.clone(),
-            date: Some(humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()),
+            date: Some(humantime::format_rfc3339_seconds(now).to_string()),
         },
     };
-    headless::run(&options, &mut std::io::stdout().lock())?;
+    let recorder = SessionRecorder::open(
+        t.db.as_deref(),
+        &options.people,
+        t.rubric.as_deref(),
+        script_path,
+        now,
+    )?;
+    let finished = headless::run(&options, &mut std::io::stdout().lock())?;
+    if let Some(recorder) = recorder {
+        recorder.record(&finished, &options.people)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

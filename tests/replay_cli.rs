@@ -71,14 +71,38 @@ fn a_bad_capture_is_located() {
 fn pcapng_opens_in_tshark() {
     let dir = scratch("pcapng");
     let path = write_capture(&dir);
+    // Lean by default: the dissector decodes the frames, no comment each.
+    let lean = dir.join("lean.pcapng");
+    let (_, _, err) = penlab(&[
+        "replay",
+        path.to_str().unwrap(),
+        "--pcapng",
+        lean.to_str().unwrap(),
+    ]);
+    assert!(lean.exists(), "{err}");
     let pcap = dir.join("session.pcapng");
     let (_, _, err) = penlab(&[
         "replay",
         path.to_str().unwrap(),
         "--pcapng",
         pcap.to_str().unwrap(),
+        "--pcapng-comments",
     ]);
     assert!(pcap.exists(), "{err}");
+    let lean_tshark = Command::new("tshark")
+        .args(["-r", lean.to_str().unwrap(), "-T", "fields"])
+        .args(["-e", "frame.len", "-e", "frame.comment"])
+        .output();
+    if let Ok(lean_tshark) = lean_tshark {
+        assert!(lean_tshark.status.success());
+        let out = String::from_utf8_lossy(&lean_tshark.stdout);
+        let rows: Vec<&str> = out.lines().collect();
+        assert_eq!(rows.len(), 4, "{out}");
+        let commented = rows
+            .iter()
+            .filter(|r| r.split('\t').nth(1).is_some_and(|c| !c.is_empty()));
+        assert_eq!(commented.count(), 0, "{out}");
+    }
     let tshark = Command::new("tshark")
         .args([
             "-r",

@@ -38,6 +38,68 @@ pub fn table_crc32c(bytes: &[u8]) -> u32 {
     CRC32C.checksum(bytes)
 }
 
+/// CRC-32C of `words`, whose length is a multiple of 8 (the decoder's
+/// padded frame): [`crc32c`] of them, in fewer steps.
+///
+/// On x86-64 with SSE4.2 it is one `crc32` instruction a word, inline, with
+/// no per-call feature check or head/body/tail split (what a call of the
+/// `crc32c` crate costs, about 7 ns, was a third of the framing time on a
+/// 32-byte frame). `multiversion` compiles it once with SSE4.2 and once
+/// without, and with `std` picks a clone at the first call (one atomic
+/// load and an indirect call after that); without `std` it picks the one
+/// the build's target features allow. Elsewhere it is [`crc32c`].
+#[multiversion::multiversion(targets("x86_64+sse4.2"))]
+fn words_crc32c(words: &[u8]) -> u32 {
+    #[multiversion::target::target_cfg_attr(
+        all(target_arch = "x86_64", target_feature = "sse4.2"),
+        cfg(all())
+    )]
+    #[multiversion::target::target_cfg_attr(
+        not(all(target_arch = "x86_64", target_feature = "sse4.2")),
+        cfg(any())
+    )]
+    #[multiversion::inherit_target]
+    #[inline]
+    fn crc(words: &[u8]) -> u32 {
+        use core::arch::x86_64::_mm_crc32_u64;
+        let (whole, rest) = words.as_chunks::<8>();
+        let mut register = u64::from(!0u32);
+        for word in whole {
+            register = _mm_crc32_u64(register, u64::from_le_bytes(*word));
+        }
+        // Never taken by the decoder (whole words); kept correct anyway.
+        let crc = !(register as u32);
+        if rest.is_empty() {
+            crc
+        } else {
+            table_append(crc, rest)
+        }
+    }
+    #[multiversion::target::target_cfg_attr(
+        not(all(target_arch = "x86_64", target_feature = "sse4.2")),
+        cfg(all())
+    )]
+    #[multiversion::target::target_cfg_attr(
+        all(target_arch = "x86_64", target_feature = "sse4.2"),
+        cfg(any())
+    )]
+    #[inline]
+    fn crc(words: &[u8]) -> u32 {
+        crc32c(words)
+    }
+    crc(words)
+}
+
+/// The CRC-32C of some bytes whose CRC is `crc`, followed by `more`.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+fn table_append(crc: u32, more: &[u8]) -> u32 {
+    // The catalogue's `init` and `xorout` are both all ones: undo the one,
+    // carry on from the register, redo the other.
+    let mut digest = CRC32C.digest_with_initial(!crc.reverse_bits());
+    digest.update(more);
+    digest.finalize()
+}
+
 /// The CRC of a valid frame (contents, then their CRC, little-endian)
 /// followed by `k` zero bytes, for `k` in `0..8`: the same for every valid
 /// frame. A valid frame leaves the CRC register at the catalogue's residue
@@ -72,7 +134,7 @@ pub(crate) fn padded_frame_is_intact(buf: &mut [u8], len: usize) -> bool {
     };
     padding.copy_from_slice(&[0; 8]);
     match (buf.get(..padded), PADDED_RESIDUES.get(padded - len)) {
-        (Some(words), Some(&residue)) => crc32c(words) == residue,
+        (Some(words), Some(&residue)) => words_crc32c(words) == residue,
         _ => false,
     }
 }
@@ -137,6 +199,17 @@ mod tests {
     #[test]
     fn table_check_value() {
         assert_eq!(table_crc32c(b"123456789"), 0xE306_9283);
+    }
+
+    proptest::proptest! {
+        /// The word-wise check (the CPU's instruction, where there is one)
+        /// is the catalogue's CRC, on whole words and on any length.
+        #[test]
+        fn the_word_wise_crc_is_the_crc(data in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300)) {
+            proptest::prop_assert_eq!(words_crc32c(&data), table_crc32c(&data));
+            let whole = data.len() / 8 * 8;
+            proptest::prop_assert_eq!(words_crc32c(&data[..whole]), table_crc32c(&data[..whole]));
+        }
     }
 
     proptest::proptest! {

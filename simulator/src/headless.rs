@@ -99,10 +99,20 @@ pub fn simulate(script: &Script, cues: &CueConfig) -> Result<Simulated> {
     })
 }
 
+/// What a headless run leaves for its caller (the binary records a
+/// trainee's session from it).
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The report, with the rubric's scores when one was given.
+    pub report: crate::report::Report,
+    /// The rubric it was scored against, with its content hash.
+    pub rubric: Option<Rubric>,
+}
+
 /// Runs a script with no window: writes the files asked for, then the
 /// summary to `out`. A reader of `out` that stops early (`| head`) is not
 /// a failure of the run.
-pub fn run(options: &Headless, out: &mut dyn Write) -> Result<(), HeadlessError> {
+pub fn run(options: &Headless, out: &mut dyn Write) -> Result<Finished, HeadlessError> {
     // A bad rubric is refused before the run.
     let rubric = options.rubric.as_deref().map(Rubric::find).transpose()?;
     let mut script = Script::load(&options.script)?;
@@ -151,7 +161,10 @@ pub fn run(options: &Headless, out: &mut dyn Write) -> Result<(), HeadlessError>
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Error::io("the summary on standard output", e).into())
         }
-        _ => Ok(()),
+        _ => Ok(Finished {
+            report: analysis.report,
+            rubric,
+        }),
     }
 }
 

@@ -73,9 +73,38 @@ pub enum StoreError {
         /// What.
         detail: String,
     },
+    /// A trainee session that cannot be recorded as given.
+    #[error("the session cannot be recorded: {0}")]
+    InvalidSession(String),
+    /// No session of this trainee is in the history.
+    #[error("{}", unknown_trainee(name, known))]
+    UnknownTrainee {
+        /// The name asked for.
+        name: String,
+        /// The trainees the history has, by name.
+        known: Vec<String>,
+    },
     /// Any other SQLite error.
     #[error("sqlite: {0}")]
     Sqlite(#[from] rusqlite::Error),
+}
+
+fn unknown_trainee(name: &str, known: &[String]) -> String {
+    let mut text = format!("no sessions of trainee {name:?} in the history");
+    if known.is_empty() {
+        text += " (it has none of any trainee: `penlab sim --headless --rubric R --trainee NAME --db FILE` records them)";
+        return text;
+    }
+    let lower = name.trim().to_lowercase();
+    if let Some(close) = known.iter().find(|k| k.trim().to_lowercase() == lower) {
+        text += &format!("; did you mean {close:?}?");
+    }
+    let shown: Vec<String> = known.iter().take(20).map(|k| format!("{k:?}")).collect();
+    text += &format!("; trainees recorded: {}", shown.join(", "));
+    if known.len() > shown.len() {
+        text += &format!(" and {} more", known.len() - shown.len());
+    }
+    text
 }
 
 impl StoreError {

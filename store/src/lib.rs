@@ -1,6 +1,7 @@
 //! Run history for penlab: every conformance run in an SQLite database
 //! (`rusqlite`, SQLite bundled), to ask what changed between two firmware
-//! versions.
+//! versions, and every recorded trainee session, to follow a trainee's
+//! progress toward certification.
 //!
 //! A history holds, per run: when, the tool's version, the operator if
 //! known, the result counts and exit code, the device (model, firmware,
@@ -16,6 +17,9 @@
 //!   converts the harness's run report into a [`RunRecord`]).
 //! * [`diff`]: verdicts that changed and measurements that moved by more
 //!   than their tolerance.
+//! * [`trainee`]: simulator sessions of trainees scored against a rubric
+//!   (schema version 4), and [`trainee::progress`]: per-skill trends and
+//!   the certification rule ("N passes in a row on one rubric") applied.
 
 mod error;
 mod open;
@@ -25,6 +29,7 @@ mod write;
 pub mod diff;
 pub mod record;
 pub mod schema;
+pub mod trainee;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -37,6 +42,8 @@ pub use query::{RunFilter, RunSummary, StoredRun};
 pub use record::{
     Counts, Device, LimitSpec, MeasurementRecord, RunRecord, ScenarioFile, TestVerdict,
 };
+pub use trainee::progress::Progress;
+pub use trainee::{RubricRef, SkillResult, StoredSession, TraineeCount, TraineeSession};
 
 /// An open history database at the current schema version.
 #[derive(Debug)]
@@ -108,6 +115,43 @@ impl Store {
     /// What changed from run `a` to run `b`.
     pub fn diff(&self, a: i64, b: i64) -> Result<RunDiff, StoreError> {
         Ok(diff::diff(&self.run(a)?.run, &self.run(b)?.run))
+    }
+
+    /// Records a trainee's session with its skills, whole or not at all;
+    /// returns its id. A session with an empty trainee name, a score
+    /// outside 0–100 or a malformed hash is refused
+    /// ([`StoreError::InvalidSession`]).
+    pub fn record_session(&mut self, session: &TraineeSession) -> Result<i64, StoreError> {
+        let tx = self.conn.transaction()?;
+        let id = trainee::insert_session(&tx, session)?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Every trainee with sessions, by name.
+    pub fn trainees(&self) -> Result<Vec<TraineeCount>, StoreError> {
+        trainee::trainees(&self.conn)
+    }
+
+    /// `name`'s sessions (the name exactly as recorded), oldest first;
+    /// none for a name never recorded.
+    pub fn sessions_of(&self, name: &str) -> Result<Vec<StoredSession>, StoreError> {
+        trainee::sessions_of(&self.conn, name)
+    }
+
+    /// `name`'s progress; `rule` replaces every rubric's passes-in-a-row
+    /// rule. A name with no sessions is [`StoreError::UnknownTrainee`],
+    /// which lists the names recorded.
+    pub fn progress(&self, name: &str, rule: Option<u32>) -> Result<Progress, StoreError> {
+        let sessions = self.sessions_of(name)?;
+        if sessions.is_empty() {
+            let known = self.trainees()?.into_iter().map(|t| t.trainee).collect();
+            return Err(StoreError::UnknownTrainee {
+                name: name.to_owned(),
+                known,
+            });
+        }
+        Ok(trainee::progress::progress(name, &sessions, rule))
     }
 }
 

@@ -25,6 +25,12 @@ pub(crate) enum Found {
 
 /// Looks at `path` without writing to it.
 pub(crate) fn inspect(path: &Path) -> Result<Found, StoreError> {
+    inspect_knowing(path, CURRENT_VERSION)
+}
+
+/// Looks at `path` as a penlab that knows schema versions up to `known`
+/// would (tests use it to be a penlab of an older version).
+fn inspect_knowing(path: &Path, known: i32) -> Result<Found, StoreError> {
     let io = |source| StoreError::Io {
         path: path.to_owned(),
         source,
@@ -85,10 +91,10 @@ pub(crate) fn inspect(path: &Path) -> Result<Found, StoreError> {
         what,
     };
     match app_id {
-        APPLICATION_ID if version > CURRENT_VERSION => Err(StoreError::Newer {
+        APPLICATION_ID if version > known => Err(StoreError::Newer {
             path: path.to_owned(),
             found: version,
-            known: CURRENT_VERSION,
+            known,
         }),
         APPLICATION_ID if version >= 1 => Ok(Found::History(version)),
         0 if version == 0 && tables.is_empty() => Ok(Found::Nothing),
@@ -117,6 +123,25 @@ mod tests {
         let short = dir.join("short.sqlite");
         std::fs::write(&short, b"SQLite format 3\0").unwrap();
         assert!(matches!(inspect(&short), Err(StoreError::NotSqlite { .. })));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_penlab_that_knows_version_3_refuses_a_history_with_trainee_sessions() {
+        let dir = std::env::temp_dir().join(format!("penlab-store-older-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("history.sqlite");
+        let _ = std::fs::remove_file(&path);
+        drop(crate::Store::open(&path).unwrap());
+        assert_eq!(inspect(&path).unwrap(), Found::History(CURRENT_VERSION));
+        let before = std::fs::read(&path).unwrap();
+        let err = inspect_knowing(&path, 3).unwrap_err();
+        assert!(
+            matches!(err, StoreError::Newer { found, known: 3, .. } if found == CURRENT_VERSION),
+            "{err}"
+        );
+        assert!(err.to_string().contains("upgrade penlab"), "{err}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "left as it was");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

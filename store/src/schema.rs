@@ -111,6 +111,48 @@ ALTER TABLE tests ADD COLUMN flaky INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN flaky INTEGER NOT NULL DEFAULT 0;
 "#,
     },
+    Migration {
+        version: 4,
+        summary: "trainee sessions scored against a rubric (`penlab sim --headless --db`), with their per-skill scores",
+        sql: r#"
+CREATE TABLE trainee_sessions (
+    id INTEGER PRIMARY KEY,
+    started_unix_ms INTEGER NOT NULL,
+    recorded_unix_ms INTEGER NOT NULL,
+    software TEXT NOT NULL,
+    trainee TEXT NOT NULL CHECK (length(trim(trainee)) > 0),
+    trainer TEXT,
+    device TEXT,
+    rubric TEXT NOT NULL,
+    rubric_sha256 TEXT NOT NULL CHECK (length(rubric_sha256) = 64),
+    consecutive_passes INTEGER NOT NULL CHECK (consecutive_passes >= 1),
+    pass_mark REAL NOT NULL,
+    total REAL NOT NULL CHECK (total BETWEEN 0 AND 100),
+    passed INTEGER NOT NULL,
+    surface TEXT NOT NULL,
+    tool TEXT NOT NULL,
+    duration_s REAL NOT NULL,
+    punctures INTEGER NOT NULL,
+    script_path TEXT NOT NULL,
+    script_sha256 TEXT NOT NULL CHECK (length(script_sha256) = 64)
+);
+CREATE INDEX trainee_sessions_by_trainee ON trainee_sessions (trainee, started_unix_ms);
+CREATE TABLE trainee_skills (
+    session_id INTEGER NOT NULL REFERENCES trainee_sessions (id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    skill TEXT NOT NULL,
+    value REAL,
+    unit TEXT NOT NULL,
+    target REAL NOT NULL,
+    range_min REAL NOT NULL,
+    range_max REAL NOT NULL,
+    weight REAL NOT NULL,
+    score REAL NOT NULL CHECK (score BETWEEN 0 AND 100),
+    in_range INTEGER NOT NULL,
+    PRIMARY KEY (session_id, skill)
+);
+"#,
+    },
 ];
 
 /// The schema version this penlab writes: the last migration's.
@@ -167,6 +209,6 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(tables, 5);
+        assert_eq!(tables, 7);
     }
 }

@@ -437,13 +437,11 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn pcapng_holds_one_packet_a_frame_with_direction_and_meaning() {
+    /// The options of every packet in a pcapng file, with its timestamp and
+    /// bytes.
+    fn packets_of(file: &[u8]) -> Vec<(Duration, Vec<u8>, Vec<EnhancedPacketOption<'static>>)> {
         use pcap_file::pcapng::{Block, PcapNgReader};
-        let capture = read(&sample()[..]).unwrap();
-        let mut file = Vec::new();
-        assert_eq!(write_pcapng(&capture, &mut file).unwrap(), 3);
-        let mut reader = PcapNgReader::new(&file[..]).unwrap();
+        let mut reader = PcapNgReader::new(file).unwrap();
         let mut packets = Vec::new();
         while let Some(block) = reader.next_block() {
             if let Block::EnhancedPacket(epb) = block.unwrap() {
@@ -458,20 +456,42 @@ mod tests {
                 ));
             }
         }
+        packets
+    }
+
+    fn is_comment(option: &EnhancedPacketOption<'_>) -> bool {
+        matches!(option, EnhancedPacketOption::Comment(_))
+    }
+
+    #[test]
+    fn pcapng_holds_one_packet_a_frame_with_direction_and_meaning() {
+        let capture = read(&sample()[..]).unwrap();
+        let mut file = Vec::new();
+        assert_eq!(write_pcapng(&capture, &mut file).unwrap(), 3);
+        let packets = packets_of(&file);
         assert_eq!(packets.len(), 3);
         assert_eq!(packets[0].0, Duration::from_micros(1_000_020));
         assert_eq!(
             packets[0].1,
             wire(1, Message::SetDepth(SetDepth { depth_um: 1_250 }))
         );
-        assert!(packets[0].2.contains(&EnhancedPacketOption::Flags(0b10)));
-        assert!(
-            packets[0]
-                .2
-                .iter()
-                .any(|o| matches!(o, EnhancedPacketOption::Comment(c) if c.contains("SetDepth")))
-        );
-        assert!(packets[1].2.contains(&EnhancedPacketOption::Flags(0b01)));
+        assert_eq!(packets[0].2, [EnhancedPacketOption::Flags(0b10)]);
+        assert_eq!(packets[1].2, [EnhancedPacketOption::Flags(0b01)]);
+
+        // Asked for, each frame carries what replay says of it.
+        let mut export = PcapngExport::new(Vec::new(), &capture.header)
+            .unwrap()
+            .with_frame_comments(true);
+        for entry in timeline(&capture) {
+            export.entry(&entry).unwrap();
+        }
+        let commented = packets_of(&export.into_inner());
+        assert_eq!(commented.len(), 3);
+        assert!(commented[0].2.contains(&EnhancedPacketOption::Flags(0b10)));
+        assert!(commented[0].2.iter().any(
+            |o| matches!(o, EnhancedPacketOption::Comment(c) if c.starts_with("seq 1 SetDepth {"))
+        ));
+        assert!(commented.iter().all(|p| p.2.iter().any(is_comment)));
     }
 
     /// A pen that went away mid-frame and came back: the cut frame is an
@@ -551,35 +571,32 @@ mod tests {
 
     #[test]
     fn pcapng_carries_markers_as_empty_commented_packets() {
-        use pcap_file::pcapng::{Block, PcapNgReader};
         let capture = read(&with_a_gap()[..]).unwrap();
         let mut file = Vec::new();
         assert_eq!(write_pcapng(&capture, &mut file).unwrap(), 3);
-        let mut reader = PcapNgReader::new(&file[..]).unwrap();
-        let mut comments = Vec::new();
-        while let Some(block) = reader.next_block() {
-            if let Block::EnhancedPacket(epb) = block.unwrap() {
-                for o in &epb.options {
-                    if let EnhancedPacketOption::Comment(c) = o {
-                        comments.push((epb.data.len(), c.to_string()));
-                    }
-                }
-            }
-        }
-        assert_eq!(comments.len(), 5);
+        let comments: Vec<(usize, String)> = packets_of(&file)
+            .into_iter()
+            .flat_map(|(_, data, options)| {
+                options.into_iter().filter_map(move |o| match o {
+                    EnhancedPacketOption::Comment(c) => Some((data.len(), c.into_owned())),
+                    _ => None,
+                })
+            })
+            .collect();
+        // Only the markers: frames carry no comment unless asked.
         assert_eq!(
-            comments[2],
-            (
-                0,
-                "penlab: link detached: the pen went away (read: Input/output error)".to_owned()
-            )
-        );
-        assert_eq!(
-            comments[3],
-            (
-                0,
-                "penlab: link reattached: the pen is back (/dev/pts/9)".to_owned()
-            )
+            comments,
+            [
+                (
+                    0,
+                    "penlab: link detached: the pen went away (read: Input/output error)"
+                        .to_owned()
+                ),
+                (
+                    0,
+                    "penlab: link reattached: the pen is back (/dev/pts/9)".to_owned()
+                )
+            ]
         );
     }
 }

@@ -3,9 +3,13 @@
 //! read back ([`PcapngEntries`]) so `penlab replay` reads either format.
 //!
 //! One packet a frame (its wire bytes, delimiter included) on a `USER0`
-//! link, with the direction in the packet flags and the decoded meaning as
-//! a comment. A link marker is an empty packet with no direction whose
-//! comment says what happened. The section header's comment carries the
+//! link, with the direction in the packet flags; `tools/wireshark/penlab.lua`
+//! decodes the payload. A live capture also gives each frame its decoded
+//! meaning as a comment, for a reader without the dissector; an export does
+//! when asked ([`PcapngExport::with_frame_comments`], `penlab replay
+//! --pcapng-comments`): at a capture's full rate the comments tripled the
+//! file and were most of the export's time. A link marker is an empty
+//! packet with no direction whose comment says what happened. The section header's comment carries the
 //! capture's [`Header`] as JSON, after [`HEADER_COMMENT`].
 //!
 //! Every block is written whole with one `write` and flushed: a run killed
@@ -15,9 +19,8 @@
 use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
-use std::time::Duration;
 
-use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
+use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
 use pcap_file::pcapng::blocks::interface_description::{
     InterfaceDescriptionBlock, InterfaceDescriptionOption,
 };
@@ -27,7 +30,7 @@ use pcap_file::{DataLink, Endianness, PcapError};
 use penlab_protocol::codec::Decoder;
 use penlab_protocol::message::Direction;
 
-use super::timeline::{Entry, Event, Mark, Side, describe};
+use super::timeline::{Entry, Event, Mark, Side, describe_to};
 use super::{Header, LinkEvent};
 
 /// What the section header's comment starts with, before the header's JSON.
@@ -46,17 +49,36 @@ fn direction_flag(dir: Direction) -> u32 {
 
 /// Writes entries as pcapng blocks, each whole in one write (flushed after
 /// each when [`PcapngExport::flush_each_block`] says so).
+///
+/// The section header and interface go through pcap-file; the packets are
+/// enhanced packet blocks laid out here, into one buffer reused for every
+/// block (pcap-file builds each block's options as a `Vec` and serialises
+/// the block twice, once to measure it).
+/// `tests::packet_blocks_are_those_pcap_file_writes` holds the two byte
+/// for byte.
 pub struct PcapngExport<W: Write> {
     out: W,
-    blocks: PcapNgWriter<Vec<u8>>,
+    /// The block being laid out.
+    block: Vec<u8>,
     started_unix_us: u64,
     frames: usize,
     flush_each: bool,
+    frame_comments: bool,
 }
+
+/// Enhanced packet block type (pcapng §4.3).
+const ENHANCED_PACKET_BLOCK: u32 = 0x0000_0006;
+/// Option codes: `opt_comment`, `epb_flags`, `opt_endofopt`.
+const OPT_COMMENT: u16 = 1;
+const OPT_FLAGS: u16 = 2;
+const OPT_END: u16 = 0;
 
 impl<W: Write> PcapngExport<W> {
     /// Writes the section header (carrying `header`) and the interface.
-    pub fn new(out: W, header: &Header) -> Result<Self, PcapError> {
+    /// Frames carry no comment (the dissector in `tools/wireshark` decodes
+    /// them) unless [`PcapngExport::with_frame_comments`] says so; link
+    /// markers always carry theirs.
+    pub fn new(mut out: W, header: &Header) -> Result<Self, PcapError> {
         let section = SectionHeaderBlock {
             endianness: Endianness::native(),
             options: vec![
@@ -68,69 +90,75 @@ impl<W: Write> PcapngExport<W> {
             ],
             ..SectionHeaderBlock::default()
         };
-        let blocks = PcapNgWriter::with_section_header(Vec::new(), section)?;
-        let mut export = PcapngExport {
+        let mut blocks = PcapNgWriter::with_section_header(Vec::new(), section)?;
+        blocks.write_pcapng_block(InterfaceDescriptionBlock {
+            linktype: DataLink::USER0,
+            snaplen: 0,
+            options: vec![
+                InterfaceDescriptionOption::IfName(Cow::Owned(header.target.clone())),
+                InterfaceDescriptionOption::IfDescription(Cow::Borrowed(
+                    "penlab protocol: COBS frames with 0x00 delimiter (protocol/PROTOCOL.md)",
+                )),
+                // Packet timestamps are in nanoseconds.
+                InterfaceDescriptionOption::IfTsResol(9),
+            ],
+        })?;
+        out.write_all(&blocks.into_inner())
+            .map_err(PcapError::IoError)?;
+        Ok(PcapngExport {
             out,
-            blocks,
+            block: Vec::with_capacity(1024),
             started_unix_us: header.started_unix_us,
             frames: 0,
             flush_each: false,
-        };
-        export
-            .blocks
-            .write_pcapng_block(InterfaceDescriptionBlock {
-                linktype: DataLink::USER0,
-                snaplen: 0,
-                options: vec![
-                    InterfaceDescriptionOption::IfName(Cow::Owned(header.target.clone())),
-                    InterfaceDescriptionOption::IfDescription(Cow::Borrowed(
-                        "penlab protocol: COBS frames with 0x00 delimiter (protocol/PROTOCOL.md)",
-                    )),
-                    // pcap-file writes timestamps in nanoseconds.
-                    InterfaceDescriptionOption::IfTsResol(9),
-                ],
-            })?;
-        export.flush()?;
-        Ok(export)
+            frame_comments: false,
+        })
+    }
+
+    /// Gives every frame's packet its decoded meaning as a comment (what
+    /// `penlab replay` prints for it: `seq 12 StrikeBatch {…}`), for a
+    /// reader without the dissector (`tshark -e frame.comment`). It makes
+    /// an export about three times the size and twice as slow
+    /// (BENCHMARKS.md).
+    pub fn with_frame_comments(mut self, on: bool) -> Self {
+        self.frame_comments = on;
+        self
     }
 
     /// Writes one frame or marker as a packet.
     pub fn entry(&mut self, entry: &Entry) -> Result<(), PcapError> {
-        let at = Duration::from_micros(self.started_unix_us.saturating_add(entry.t_us()));
-        let block = match entry {
+        let at_ns = self
+            .started_unix_us
+            .saturating_add(entry.t_us())
+            .saturating_mul(1_000);
+        let block = &mut self.block;
+        match entry {
             Entry::Frame(event) => {
                 self.frames += 1;
-                EnhancedPacketBlock {
-                    interface_id: 0,
-                    timestamp: at,
-                    original_len: event.wire.len() as u32,
-                    data: Cow::Borrowed(&event.wire),
-                    options: vec![
-                        EnhancedPacketOption::Flags(direction_flag(event.dir)),
-                        EnhancedPacketOption::Comment(Cow::Owned(describe(event))),
-                    ],
+                start_packet(block, at_ns, &event.wire);
+                put_option(block, OPT_FLAGS, &direction_flag(event.dir).to_ne_bytes());
+                if self.frame_comments {
+                    put_comment(block, |text| describe_to(text, event));
                 }
             }
-            Entry::Link(mark) => EnhancedPacketBlock {
-                interface_id: 0,
-                timestamp: at,
-                original_len: 0,
-                data: Cow::Borrowed(&[]),
-                options: vec![EnhancedPacketOption::Comment(Cow::Owned(format!(
-                    "penlab: {}",
-                    mark.describe()
-                )))],
-            },
-        };
-        self.blocks.write_pcapng_block(block)?;
-        self.flush()
+            Entry::Link(mark) => {
+                start_packet(block, at_ns, &[]);
+                put_comment(block, |text| write!(text, "penlab: {}", mark.describe()));
+            }
+        }
+        end_block(block);
+        self.out.write_all(block).map_err(PcapError::IoError)?;
+        if self.flush_each {
+            self.out.flush().map_err(PcapError::IoError)?;
+        }
+        Ok(())
     }
 
     /// Flushes `out` after every block from now on, as a live capture
     /// must; an export into a buffer leaves it to the buffer.
     pub fn flush_each_block(mut self) -> Result<Self, PcapError> {
         self.flush_each = true;
-        self.flush()?;
+        self.out.flush().map_err(PcapError::IoError)?;
         Ok(self)
     }
 
@@ -143,16 +171,76 @@ impl<W: Write> PcapngExport<W> {
     pub fn into_inner(self) -> W {
         self.out
     }
+}
 
-    fn flush(&mut self) -> Result<(), PcapError> {
-        let pending = self.blocks.get_mut();
-        self.out.write_all(pending).map_err(PcapError::IoError)?;
-        pending.clear();
-        if self.flush_each {
-            self.out.flush().map_err(PcapError::IoError)?;
+fn put_u32(block: &mut Vec<u8>, value: u32) {
+    block.extend_from_slice(&value.to_ne_bytes());
+}
+
+fn put_u16(block: &mut Vec<u8>, value: u16) {
+    block.extend_from_slice(&value.to_ne_bytes());
+}
+
+/// Zeros up to the next multiple of four bytes.
+fn pad_to_word(block: &mut Vec<u8>) {
+    block.resize(block.len().next_multiple_of(4), 0);
+}
+
+/// Lays out an enhanced packet block up to its options, in the section's
+/// (native) byte order: its length is filled in by [`end_block`]. `data`
+/// is one frame, at most [`penlab_protocol::MAX_WIRE_FRAME`] bytes as the
+/// timeline gives it, far within `u32`.
+fn start_packet(block: &mut Vec<u8>, at_ns: u64, data: &[u8]) {
+    block.clear();
+    put_u32(block, ENHANCED_PACKET_BLOCK);
+    put_u32(block, 0); // total length, filled in at the end
+    put_u32(block, 0); // interface 0
+    put_u32(block, (at_ns >> 32) as u32);
+    put_u32(block, at_ns as u32);
+    let len = u32::try_from(data.len()).unwrap_or(u32::MAX);
+    put_u32(block, len); // captured
+    put_u32(block, len); // original
+    block.extend_from_slice(data);
+    pad_to_word(block);
+}
+
+fn put_option(block: &mut Vec<u8>, code: u16, value: &[u8]) {
+    put_u16(block, code);
+    put_u16(block, value.len() as u16);
+    block.extend_from_slice(value);
+    pad_to_word(block);
+}
+
+/// A comment option whose text `write` writes straight into the block.
+/// An option holds at most 65,535 bytes: a longer text is cut there, at a
+/// character boundary.
+fn put_comment(block: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>) {
+    let at = block.len();
+    put_u16(block, OPT_COMMENT);
+    put_u16(block, 0); // its length, filled in below
+    let text = block.len();
+    // Writing into memory does not fail.
+    let _ = write(block);
+    let mut len = block.len() - text;
+    if len > usize::from(u16::MAX) {
+        len = usize::from(u16::MAX);
+        // Back to the start of the character that would be cut.
+        while block.get(text + len).is_some_and(|b| b & 0xC0 == 0x80) {
+            len -= 1;
         }
-        Ok(())
+        block.truncate(text + len);
     }
+    block[at + 2..at + 4].copy_from_slice(&(len as u16).to_ne_bytes());
+    pad_to_word(block);
+}
+
+/// Ends the options and the block: its total length at both ends.
+fn end_block(block: &mut Vec<u8>) {
+    put_u16(block, OPT_END);
+    put_u16(block, 0);
+    let total = (block.len() + 4) as u32;
+    block[4..8].copy_from_slice(&total.to_ne_bytes());
+    put_u32(block, total);
 }
 
 /// A capture written live as pcapng: the bytes of each direction are
@@ -173,6 +261,7 @@ impl<W: Write> PcapngCapture<W> {
         Ok(PcapngCapture {
             export: Some(
                 PcapngExport::new(out, header)
+                    .map(|export| export.with_frame_comments(true))
                     .and_then(PcapngExport::flush_each_block)
                     .map_err(to_io)?,
             ),
@@ -472,6 +561,7 @@ mod tests {
     use penlab_protocol::MAX_WIRE_FRAME;
     use penlab_protocol::codec::encode_packet;
     use penlab_protocol::message::{Message, Packet, SetDepth};
+    use std::time::Duration;
 
     fn wire(seq: u16, message: Message) -> Vec<u8> {
         let mut out = [0u8; MAX_WIRE_FRAME];
@@ -507,6 +597,113 @@ mod tests {
         let mut stream = entries(bytes).unwrap();
         let all = stream.by_ref().collect::<Result<Vec<_>, _>>().unwrap();
         (stream.header().clone(), all, stream.truncated_tail())
+    }
+
+    /// The blocks laid out here, byte for byte what pcap-file writes for
+    /// the same packet: frames both ways with and without their comment,
+    /// a marker, an empty frame, a comment over the 65,535 bytes an option
+    /// holds (cut at a character boundary).
+    #[test]
+    fn packet_blocks_are_those_pcap_file_writes() {
+        use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+        use penlab_protocol::codec::DecodeError;
+        use penlab_protocol::frame::FrameError;
+
+        let header = Header::new("/dev/pen", 1_763_700_000_000_000, None);
+        let frame = |t_us, dir, seq, wire: Vec<u8>| {
+            let result = Ok(Packet {
+                seq,
+                message: Message::SetDepth(SetDepth { depth_um: 900 }),
+            });
+            Entry::Frame(Event {
+                t_us,
+                dir,
+                result,
+                wire,
+            })
+        };
+        let long = Mark {
+            t_us: 9,
+            event: LinkEvent::Detached,
+            detail: Some("é".repeat(40_000)),
+        };
+        let entries = [
+            frame(0, Direction::HostToPen, 1, wire(1, Message::Heartbeat)),
+            frame(5, Direction::PenToHost, 2, vec![0x7f, 0x7f, 0x00]),
+            Entry::Frame(Event {
+                t_us: 7,
+                dir: Direction::PenToHost,
+                result: Err(DecodeError::Frame(FrameError::TooShort { len: 0 })),
+                wire: Vec::new(),
+            }),
+            Entry::Link(Mark {
+                t_us: 8,
+                event: LinkEvent::Reattached,
+                detail: None,
+            }),
+            Entry::Link(long),
+        ];
+        for comments in [false, true] {
+            let mut ours = PcapngExport::new(Vec::new(), &header)
+                .unwrap()
+                .with_frame_comments(comments);
+            let head = ours.out.len();
+            let section = SectionHeaderBlock {
+                endianness: Endianness::native(),
+                ..SectionHeaderBlock::default()
+            };
+            let mut theirs = PcapNgWriter::with_section_header(Vec::new(), section).unwrap();
+            theirs
+                .write_pcapng_block(InterfaceDescriptionBlock {
+                    linktype: DataLink::USER0,
+                    snaplen: 0,
+                    options: vec![],
+                })
+                .unwrap();
+            let their_head = theirs.get_ref().len();
+            for entry in &entries {
+                ours.entry(entry).unwrap();
+                let timestamp = Duration::from_micros(header.started_unix_us + entry.t_us());
+                let (data, mut options) = match entry {
+                    Entry::Frame(e) => {
+                        let mut options = vec![EnhancedPacketOption::Flags(direction_flag(e.dir))];
+                        if comments {
+                            options.push(EnhancedPacketOption::Comment(Cow::Owned(
+                                crate::capture::describe(e),
+                            )));
+                        }
+                        (&e.wire[..], options)
+                    }
+                    Entry::Link(m) => {
+                        let text = format!("penlab: {}", m.describe());
+                        (
+                            &[][..],
+                            vec![EnhancedPacketOption::Comment(Cow::Owned(text))],
+                        )
+                    }
+                };
+                if let Some(EnhancedPacketOption::Comment(c)) = options.last_mut()
+                    && c.len() > 65_535
+                {
+                    let mut cut = 65_535;
+                    while !c.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    *c = Cow::Owned(c[..cut].to_owned());
+                }
+                theirs
+                    .write_block(&Block::EnhancedPacket(EnhancedPacketBlock {
+                        interface_id: 0,
+                        timestamp,
+                        original_len: data.len() as u32,
+                        data: Cow::Borrowed(data),
+                        options,
+                    }))
+                    .unwrap();
+            }
+            let theirs = &theirs.get_ref()[their_head..];
+            assert_eq!(&ours.out[head..], theirs, "comments {comments}");
+        }
     }
 
     #[test]

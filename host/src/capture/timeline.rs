@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::io::{self, Write};
 
 use penlab_protocol::codec::{DecodeError, Decoder};
-use penlab_protocol::message::{Direction, Packet};
+use penlab_protocol::message::{Direction, Message, Packet, Pose, StrikeBatch, Telemetry};
 
 use super::{LinkEvent, Record};
 
@@ -237,19 +237,195 @@ pub fn describe(event: &Event) -> String {
 }
 
 /// Writes [`describe`]'s line to `out`, without building it first.
+///
+/// The message is its serde JSON. The three a pen streams (strike batches,
+/// most of a capture's text with 60 strikes of two fields each; poses;
+/// telemetry) are written here, integers through `itoa`, byte for byte as
+/// `serde_json` writes them (tests hold them equal), without its escaping
+/// scan of every key.
 pub fn describe_to(out: &mut impl Write, event: &Event) -> io::Result<()> {
     match &event.result {
         Ok(p) => {
-            write!(out, "seq {} {} ", p.seq, p.message.msg_type())?;
-            serde_json::to_writer(&mut *out, &p.message).map_err(io::Error::other)
+            out.write_all(b"seq ")?;
+            write_int(out, p.seq)?;
+            out.write_all(b" ")?;
+            out.write_all(p.message.msg_type().name().as_bytes())?;
+            out.write_all(b" ")?;
+            match &p.message {
+                Message::StrikeBatch(batch) => write_strike_batch_json(out, batch),
+                Message::Pose(pose) => write_pose_json(out, pose),
+                Message::Telemetry(t) => write_telemetry_json(out, t),
+                message => serde_json::to_writer(&mut *out, message).map_err(io::Error::other),
+            }
         }
         Err(e) => write!(out, "{}: {e}", e.code()),
     }
 }
 
+/// An integer in decimal, as `Display` writes it.
+pub(crate) fn write_int(out: &mut impl Write, n: impl itoa::Integer) -> io::Result<()> {
+    out.write_all(itoa::Buffer::new().format(n).as_bytes())
+}
+
+/// `Message::StrikeBatch(batch)` as `serde_json::to_writer` writes it.
+fn write_strike_batch_json(out: &mut impl Write, batch: &StrikeBatch) -> io::Result<()> {
+    out.write_all(br#"{"strike_batch":{"first_strike":"#)?;
+    write_int(out, batch.first_strike)?;
+    out.write_all(br#","time_us":"#)?;
+    write_int(out, batch.time_us)?;
+    out.write_all(br#","strikes":["#)?;
+    for (i, strike) in batch.strikes.iter().enumerate() {
+        out.write_all(if i == 0 {
+            br#"{"offset_10us":"#
+        } else {
+            br#",{"offset_10us":"#
+        })?;
+        write_int(out, strike.offset_10us)?;
+        out.write_all(br#","depth_um":"#)?;
+        write_int(out, strike.depth_um)?;
+        out.write_all(b"}")?;
+    }
+    out.write_all(b"]}}")
+}
+
+/// Integers separated by commas, in brackets: a JSON array.
+fn write_int_array<T: itoa::Integer + Copy>(out: &mut impl Write, values: &[T]) -> io::Result<()> {
+    out.write_all(b"[")?;
+    for (i, &v) in values.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        write_int(out, v)?;
+    }
+    out.write_all(b"]")
+}
+
+/// `Message::Pose(pose)` as `serde_json::to_writer` writes it.
+fn write_pose_json(out: &mut impl Write, pose: &Pose) -> io::Result<()> {
+    out.write_all(br#"{"pose":{"time_us":"#)?;
+    write_int(out, pose.time_us)?;
+    out.write_all(br#","position_um":"#)?;
+    write_int_array(out, &pose.position_um)?;
+    out.write_all(br#","orientation_q15":"#)?;
+    write_int_array(out, &pose.orientation_q15)?;
+    out.write_all(b"}}")
+}
+
+/// `Message::Telemetry(t)` as `serde_json::to_writer` writes it.
+fn write_telemetry_json(out: &mut impl Write, t: &Telemetry) -> io::Result<()> {
+    out.write_all(br#"{"telemetry":{"time_us":"#)?;
+    write_int(out, t.time_us)?;
+    out.write_all(br#","depth_um":"#)?;
+    write_int(out, t.depth_um)?;
+    out.write_all(br#","rate_chz":"#)?;
+    write_int(out, t.rate_chz)?;
+    out.write_all(br#","current_ma":"#)?;
+    write_int(out, t.current_ma)?;
+    out.write_all(br#","force_mn":"#)?;
+    write_int(out, t.force_mn)?;
+    out.write_all(br#","battery_pct":"#)?;
+    write_int(out, t.battery_pct)?;
+    out.write_all(br#","battery_mv":"#)?;
+    write_int(out, t.battery_mv)?;
+    out.write_all(br#","temperature_dc":"#)?;
+    write_int(out, t.temperature_dc)?;
+    out.write_all(b"}}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A strike batch's line is what serde_json and `Display` make of it.
+        #[test]
+        fn a_strike_batch_describes_as_serde_json_writes_it(
+            seq in proptest::prelude::any::<u16>(),
+            first_strike in proptest::prelude::any::<u32>(),
+            time_us in proptest::prelude::any::<u32>(),
+            strikes in proptest::collection::vec(proptest::prelude::any::<(u16, u16)>(), 0..=60),
+        ) {
+            use penlab_protocol::message::Strike;
+            let batch = StrikeBatch {
+                first_strike,
+                time_us,
+                strikes: strikes
+                    .iter()
+                    .map(|&(offset_10us, depth_um)| Strike { offset_10us, depth_um })
+                    .collect(),
+            };
+            let message = Message::StrikeBatch(batch);
+            let expected = format!(
+                "seq {seq} StrikeBatch {}",
+                serde_json::to_string(&message).unwrap()
+            );
+            let event = Event {
+                t_us: 0,
+                dir: Direction::PenToHost,
+                result: Ok(Packet { seq, message }),
+                wire: Vec::new(),
+            };
+            proptest::prop_assert_eq!(describe(&event), expected);
+        }
+    }
+
+    proptest::proptest! {
+        /// So are a pose's and a telemetry frame's, whatever their values.
+        #[test]
+        fn poses_and_telemetry_describe_as_serde_json_writes_them(
+            time_us in proptest::prelude::any::<u32>(),
+            position_um in proptest::prelude::any::<[i32; 3]>(),
+            orientation_q15 in proptest::prelude::any::<[i16; 4]>(),
+            small in proptest::prelude::any::<[u16; 5]>(),
+            battery_pct in proptest::prelude::any::<u8>(),
+            temperature_dc in proptest::prelude::any::<i16>(),
+        ) {
+            let pose = Message::Pose(Pose { time_us, position_um, orientation_q15 });
+            let telemetry = Message::Telemetry(Telemetry {
+                time_us,
+                depth_um: small[0],
+                rate_chz: small[1],
+                current_ma: small[2],
+                force_mn: small[3],
+                battery_pct,
+                battery_mv: small[4],
+                temperature_dc,
+            });
+            for message in [pose, telemetry] {
+                let expected = format!(
+                    "seq 9 {} {}",
+                    message.msg_type(),
+                    serde_json::to_string(&message).unwrap()
+                );
+                let event = Event {
+                    t_us: 0,
+                    dir: Direction::PenToHost,
+                    result: Ok(Packet { seq: 9, message }),
+                    wire: Vec::new(),
+                };
+                proptest::prop_assert_eq!(describe(&event), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn other_messages_describe_as_before() {
+        for packet in penlab_protocol::samples::telemetry_second(15_000, 7, 0) {
+            let expected = format!(
+                "seq {} {} {}",
+                packet.seq,
+                packet.message.msg_type(),
+                serde_json::to_string(&packet.message).unwrap()
+            );
+            let event = Event {
+                t_us: 0,
+                dir: Direction::PenToHost,
+                result: Ok(packet),
+                wire: Vec::new(),
+            };
+            assert_eq!(describe(&event), expected);
+        }
+    }
 
     #[test]
     fn a_mark_reads_back_from_its_description() {

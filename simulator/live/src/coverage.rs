@@ -30,6 +30,29 @@ pub const TOO_DEEP: [u8; 4] = [200, 0, 160, 255];
 /// Deepest depth of the depth view's colour ramp, mm.
 pub const DEPTH_RAMP_MM: f32 = 2.5;
 
+/// The colour of skin at its reddest after treatment (erythema), RGBA.
+pub const ERYTHEMA: [u8; 4] = [206, 84, 84, 255];
+
+/// How the heatmap lies over the skin.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Look {
+    /// How much of the heatmap's colour covers the skin under it, 0 (bare
+    /// skin) to 1 (the heatmap alone).
+    pub opacity: f32,
+    /// Treated skin reddens with its density, as skin does after needling
+    /// (seen where the heatmap lets it through).
+    pub erythema: bool,
+}
+
+impl Default for Look {
+    fn default() -> Self {
+        Look {
+            opacity: 0.85,
+            erythema: false,
+        }
+    }
+}
+
 /// How long poses are kept for placing late strikes, s.
 const POSE_HISTORY_S: f64 = 3.0;
 
@@ -79,6 +102,7 @@ pub struct LiveCoverage {
     /// Deepest allowed depth per texel (its zone's limit), mm.
     depth_limit: Vec<f32>,
     mode: HeatmapMode,
+    look: Look,
     rgba: Vec<[u8; 4]>,
     tiles_x: usize,
     dirty_tiles: Vec<bool>,
@@ -143,6 +167,7 @@ impl LiveCoverage {
             folded: vec![0; width * height],
             depth_limit,
             mode: HeatmapMode::Density,
+            look: Look::default(),
             rgba: vec![SKIN; width * height],
             tiles_x,
             dirty_tiles: vec![false; tiles],
@@ -165,6 +190,7 @@ impl LiveCoverage {
             self.pass_cells,
         )?;
         fresh.set_mode(self.mode);
+        fresh.set_look(self.look);
         Ok(fresh)
     }
 
@@ -197,6 +223,29 @@ impl LiveCoverage {
     pub fn set_mode(&mut self, mode: HeatmapMode) {
         if mode != self.mode {
             self.mode = mode;
+            self.recolour_all();
+        }
+    }
+
+    /// How the heatmap lies over the skin.
+    pub fn look(&self) -> Look {
+        self.look
+    }
+
+    /// Changes the heatmap's opacity or the erythema; every texel is
+    /// recoloured (once: a few milliseconds at 512², not per frame). The
+    /// opacity is clamped to 0–1.
+    pub fn set_look(&mut self, look: Look) {
+        let look = Look {
+            opacity: if look.opacity.is_finite() {
+                look.opacity.clamp(0.0, 1.0)
+            } else {
+                1.0
+            },
+            ..look
+        };
+        if look != self.look {
+            self.look = look;
             self.recolour_all();
         }
     }
@@ -407,27 +456,44 @@ impl LiveCoverage {
         if !self.inside[i] {
             return OUTSIDE;
         }
-        match self.mode {
-            HeatmapMode::Density => {
-                if self.window_count[i] == 0 {
-                    SKIN
-                } else {
-                    let [r, g, b] = class_colour(self.class(i as u32));
-                    [r, g, b, 255]
-                }
-            }
+        let skin = self.skin_colour(i);
+        let overlay = match self.mode {
+            HeatmapMode::Density => (self.window_count[i] > 0).then(|| {
+                let [r, g, b] = class_colour(self.class(i as u32));
+                [r, g, b, 255]
+            }),
             HeatmapMode::Depth => {
                 let acc = self.session.grid().texels()[i];
                 if acc.count == 0 {
-                    SKIN
+                    None
                 } else if acc.depth_max > self.depth_limit[i] + 1e-6 {
-                    TOO_DEEP
+                    Some(TOO_DEEP)
                 } else {
-                    depth_colour(acc.depth_max)
+                    Some(depth_colour(acc.depth_max))
                 }
             }
+        };
+        match overlay {
+            Some(c) => mix(skin, c, self.look.opacity),
+            None => skin,
         }
     }
+
+    /// The skin under the heatmap: untouched, or reddened by its density
+    /// up to the hot-spot threshold.
+    fn skin_colour(&self, i: usize) -> [u8; 4] {
+        if !self.look.erythema || self.window_count[i] == 0 {
+            return SKIN;
+        }
+        let redness = (self.density(i as u32) / self.config.hot_above_per_cm2).clamp(0.0, 1.0);
+        mix(SKIN, ERYTHEMA, redness as f32)
+    }
+}
+
+/// `a` towards `b` by `k` (0 to 1), per channel, opaque.
+fn mix(a: [u8; 4], b: [u8; 4], k: f32) -> [u8; 4] {
+    let c = |x: u8, y: u8| (f32::from(x) + (f32::from(y) - f32::from(x)) * k).round() as u8;
+    [c(a[0], b[0]), c(a[1], b[1]), c(a[2], b[2]), 255]
 }
 
 /// The depth view's colour for a depth, mm: pale yellow (shallow) to dark
@@ -522,5 +588,86 @@ mod tests {
             "{}",
             depth.max_mm
         );
+    }
+
+    /// A pad with one stroke across its middle, struck every 5 ms.
+    fn stroked() -> (LiveCoverage, usize) {
+        let mut live = pad(128);
+        for k in 0..=200 {
+            let t = f64::from(k) * 0.005;
+            let u = 0.3 + 0.4 * (k as f32 / 200.0);
+            live.push_pose(pose_at_uv(&live, t, u, 0.5));
+            live.strike(t, 0.5);
+        }
+        live.update();
+        let (w, h) = live.size();
+        let centre = (h as usize / 2) * w as usize + w as usize / 2;
+        assert!(
+            live.window_count[centre] > 0,
+            "the stroke crosses the centre"
+        );
+        (live, centre)
+    }
+
+    #[test]
+    fn the_heatmaps_opacity_goes_from_bare_skin_to_the_class_colour() {
+        let (mut live, centre) = stroked();
+        let [r, g, b] = class_colour(live.class(centre as u32));
+        live.set_look(Look {
+            opacity: 1.0,
+            erythema: false,
+        });
+        assert_eq!(live.rgba()[centre], [r, g, b, 255]);
+        live.set_look(Look {
+            opacity: 0.0,
+            erythema: false,
+        });
+        assert_eq!(live.rgba()[centre], SKIN, "opacity 0 shows the skin");
+        live.set_look(Look {
+            opacity: 0.5,
+            erythema: false,
+        });
+        let half = live.rgba()[centre];
+        for c in 0..3 {
+            let (lo, hi) = (SKIN[c].min([r, g, b][c]), SKIN[c].max([r, g, b][c]));
+            assert!(
+                (lo..=hi).contains(&half[c]),
+                "{half:?} between skin and class"
+            );
+        }
+        // Out of range is clamped, not a panic or a wrapped colour.
+        live.set_look(Look {
+            opacity: 7.0,
+            erythema: false,
+        });
+        assert_eq!(live.look().opacity, 1.0);
+        // Untreated texels are skin whatever the opacity.
+        assert_eq!(
+            live.rgba()[0..8]
+                .iter()
+                .filter(|&&c| c == OUTSIDE || c == SKIN)
+                .count(),
+            8
+        );
+    }
+
+    #[test]
+    fn erythema_reddens_treated_skin_with_its_density_and_spares_the_rest() {
+        let (mut live, centre) = stroked();
+        live.set_look(Look {
+            opacity: 0.0,
+            erythema: true,
+        });
+        let treated = live.rgba()[centre];
+        assert_ne!(treated, SKIN);
+        // Redder: green and blue fall towards the erythema colour.
+        assert!(treated[1] < SKIN[1] && treated[2] < SKIN[2], "{treated:?}");
+        let (w, _) = live.size();
+        let untouched = 10 * w as usize + 10;
+        assert_eq!(live.window_count[untouched], 0);
+        assert!(matches!(live.rgba()[untouched], SKIN | OUTSIDE));
+        // The look survives a fresh start of the coverage.
+        let fresh = live.fresh(StrikeSource::Events).unwrap();
+        assert!(fresh.look().erythema);
     }
 }

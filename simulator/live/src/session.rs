@@ -100,6 +100,9 @@ pub struct LiveSession {
     view: PenView,
     clock: DeviceClock,
     epoch: Instant,
+    /// Set: the session's time is this, moved by hand (tests), not the wall
+    /// clock's.
+    manual_now: Option<f64>,
     recorder: Option<(PathBuf, Recorder<BufWriter<File>>)>,
     depth_series: VecDeque<(f64, f32)>,
     force_sent: Option<f32>,
@@ -143,6 +146,7 @@ impl LiveSession {
             view,
             clock: DeviceClock::with_epoch(epoch),
             epoch,
+            manual_now: None,
             recorder: None,
             depth_series: VecDeque::new(),
             force_sent: None,
@@ -157,7 +161,20 @@ impl LiveSession {
 
     /// Seconds since the session's epoch.
     pub fn now(&self) -> f64 {
-        self.time_of(Instant::now())
+        self.manual_now
+            .unwrap_or_else(|| self.time_of(Instant::now()))
+    }
+
+    /// Stops the session's clock at `t` s, to be moved only by
+    /// [`LiveSession::set_now`]: for tests that must not depend on how fast
+    /// the machine draws frames. Only for sessions without a pen, whose
+    /// events carry the wall clock's instants.
+    pub fn set_now(&mut self, t: f64) {
+        debug_assert!(
+            self.pen.is_none(),
+            "a pen's events are timed by the wall clock"
+        );
+        self.manual_now = Some(t);
     }
 
     /// An instant as seconds since the session's epoch.

@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 
 use penlab_diagnostics::{SourceError, toml_value_span};
 
-use super::Rubric;
+use sha2::{Digest, Sha256};
+
+use super::{MAX_CONSECUTIVE_PASSES, Rubric};
 
 /// A rubric that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +42,7 @@ impl Rubric {
         let mut rubric: Rubric = toml::from_str(text)
             .map_err(|e| RubricError::Source(Box::new(SourceError::from_toml(&path, text, &e))))?;
         rubric.source = path.clone();
+        rubric.sha256 = hex::encode(Sha256::digest(text.as_bytes()));
         rubric.check(&path, text)?;
         Ok(rubric)
     }
@@ -56,6 +59,13 @@ impl Rubric {
         }
         if !(0.0..=100.0).contains(&self.edge_score) {
             return at(&["edge_score"], "edge_score must be within 0 to 100".into());
+        }
+        let n = self.certification.consecutive_passes;
+        if !(1..=MAX_CONSECUTIVE_PASSES).contains(&n) {
+            return at(
+                &["certification", "consecutive_passes"],
+                format!("consecutive_passes must be within 1 to {MAX_CONSECUTIVE_PASSES}"),
+            );
         }
         if self.skills.is_empty() {
             return at(
@@ -129,6 +139,16 @@ mod tests {
             ),
             (GOOD.replace("weight = 2", "weight = -1"), 7, "weight"),
             (GOOD.replace("weight = 2", "wieght = 2"), 7, "wieght"),
+            (
+                format!("{GOOD}[certification]\nconsecutive_passes = 0\n"),
+                9,
+                "consecutive_passes must be within 1 to 100",
+            ),
+            (
+                format!("{GOOD}[certification]\nconsecutve_passes = 3\n"),
+                9,
+                "consecutve_passes",
+            ),
         ];
         for (text, line, says) in cases {
             let err = Rubric::parse("r.toml", &text).unwrap_err();
@@ -143,6 +163,26 @@ mod tests {
             let source_line = text.lines().nth(line - 1).unwrap();
             assert!(shown.contains(source_line), "{shown}");
         }
+    }
+
+    #[test]
+    fn the_certification_rule_defaults_to_two_and_the_hash_follows_the_text() {
+        let plain = Rubric::parse("r.toml", GOOD).unwrap();
+        assert_eq!(plain.certification.consecutive_passes, 2);
+        let three = format!("{GOOD}[certification]\nconsecutive_passes = 3\n");
+        let three = Rubric::parse("r.toml", &three).unwrap();
+        assert_eq!(three.certification.consecutive_passes, 3);
+        assert_ne!(plain.sha256, three.sha256);
+        // SHA-256 of the text, as `sha256sum` gives it for GOOD's bytes.
+        assert_eq!(
+            plain.sha256,
+            "4a6041203d6db4fc7a578127ea29fa1674fb04fb10543ee9be7fab622d33a381"
+        );
+        assert_eq!(
+            Rubric::parse("other.toml", GOOD).unwrap().sha256,
+            plain.sha256,
+            "the path is not hashed"
+        );
     }
 
     #[test]

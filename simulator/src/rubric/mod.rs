@@ -8,6 +8,11 @@
 //! falls on to 0 over the same distance again. The session passes when the
 //! weighted total reaches `pass_mark` and, if `every_skill_in_range`, each
 //! scored skill is inside its range.
+//!
+//! A rubric's `[certification]` section says how many passes in a row, on
+//! this rubric, certify a trainee (`consecutive_passes`, default 2: the
+//! surgical simulators' "proficiency on two consecutive attempts");
+//! `penlab trainee NAME` applies it to the sessions in the history.
 
 mod load;
 mod skill;
@@ -52,6 +57,33 @@ fn edge_default() -> f64 {
     60.0
 }
 
+/// The passes in a row that certify, when a rubric does not say.
+pub const DEFAULT_CONSECUTIVE_PASSES: u32 = 2;
+
+/// The most passes in a row a rubric may ask for.
+pub const MAX_CONSECUTIVE_PASSES: u32 = 100;
+
+/// How a trainee is certified on a rubric (`[certification]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Certification {
+    /// Passes in a row, on this rubric, that certify (1 to 100).
+    #[serde(default = "consecutive_default")]
+    pub consecutive_passes: u32,
+}
+
+fn consecutive_default() -> u32 {
+    DEFAULT_CONSECUTIVE_PASSES
+}
+
+impl Default for Certification {
+    fn default() -> Certification {
+        Certification {
+            consecutive_passes: DEFAULT_CONSECUTIVE_PASSES,
+        }
+    }
+}
+
 /// A rubric file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -69,11 +101,18 @@ pub struct Rubric {
     /// Also needs every scored skill inside its range to pass.
     #[serde(default)]
     pub every_skill_in_range: bool,
+    /// How a trainee is certified on it.
+    #[serde(default)]
+    pub certification: Certification,
     /// The skills scored; those left out are not scored.
     pub skills: BTreeMap<Skill, SkillTarget>,
     /// Where it came from (not in the file).
     #[serde(skip)]
     pub source: PathBuf,
+    /// SHA-256 of the file's text, lower-case hex (not in the file): two
+    /// sessions were scored by the same rubric when name and hash match.
+    #[serde(skip)]
+    pub sha256: String,
 }
 
 /// One skill's score.
@@ -232,5 +271,10 @@ mod tests {
             );
         }
         assert!(Rubric::shipped("nope").is_none());
+        let cert = Rubric::shipped("certification").unwrap().unwrap();
+        assert_eq!(cert.certification.consecutive_passes, 2, "declared");
+        assert_eq!(cert.sha256.len(), 64);
+        let beginner = Rubric::shipped("beginner").unwrap().unwrap();
+        assert_ne!(beginner.sha256, cert.sha256);
     }
 }

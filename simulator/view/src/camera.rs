@@ -5,8 +5,11 @@ use bevy::camera::RenderTarget;
 use bevy::input::mouse::{AccumulatedMouseMotion, AccumulatedMouseScroll, MouseScrollUnit};
 use bevy::prelude::*;
 
+use bevy::core_pipeline::tonemapping::Tonemapping;
+
 use crate::capture::Offscreen;
 use crate::pen::SimSet;
+use crate::render_profile::RenderProfile;
 use crate::scene::SurfaceFrame;
 
 /// Where the camera looks from.
@@ -23,13 +26,24 @@ pub struct OrbitCamera {
 }
 
 impl OrbitCamera {
-    /// The start view of a surface: from the front, above, all of it in sight.
+    /// The start view of a surface, all of it in sight: a surface facing
+    /// up (a pad, an arm) from the front and above, a head from in front
+    /// of its face, a little above its eyes.
     pub fn framing(frame: &SurfaceFrame) -> Self {
+        let d = frame.view_from;
+        if d.y > 0.7 {
+            return OrbitCamera {
+                focus: Vec3::ZERO,
+                yaw: 0.0,
+                pitch: 0.95,
+                distance: frame.radius * 2.6,
+            };
+        }
         OrbitCamera {
             focus: Vec3::ZERO,
-            yaw: 0.0,
-            pitch: 0.95,
-            distance: frame.radius * 2.6,
+            yaw: d.x.atan2(d.z),
+            pitch: d.y.asin().clamp(0.12, 1.2),
+            distance: frame.radius * 2.4,
         }
     }
 
@@ -55,8 +69,10 @@ fn spawn_camera(
     mut commands: Commands,
     frame: Res<SurfaceFrame>,
     offscreen: Option<Res<Offscreen>>,
+    profile: Option<Res<RenderProfile>>,
     mut images: ResMut<Assets<Image>>,
 ) {
+    let profile = profile.map_or(RenderProfile::Full, |p| *p);
     let orbit = OrbitCamera::framing(&frame);
     let mut camera = commands.spawn((
         Name::new("camera"),
@@ -69,7 +85,12 @@ fn spawn_camera(
         }),
         orbit.transform(),
         orbit,
+        profile.msaa(),
     ));
+    if profile == RenderProfile::Software {
+        // Tonemapping is a full-screen pass with a 3D lookup per pixel.
+        camera.insert(Tonemapping::None);
+    }
     if let Some(offscreen) = offscreen {
         let target = crate::capture::render_target_image(offscreen.width, offscreen.height);
         let handle = images.add(target);

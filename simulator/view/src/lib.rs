@@ -7,6 +7,7 @@
 //! in `penlab-live` and the coverage engine; this crate only shows it.
 //!
 //! One plugin per feature, state in resources:
+//! - [`render_profile`]: full, or cheap on a software adapter;
 //! - [`scene`]: the skin mesh, its heatmap texture, lights;
 //! - [`upload`]: copies only the changed heatmap tiles to the GPU;
 //! - [`camera`]: orbit, pan and zoom;
@@ -32,6 +33,7 @@ pub mod launch;
 pub mod options;
 pub mod panel;
 pub mod pen;
+pub mod render_profile;
 pub mod scene;
 pub mod scoring;
 pub mod signals;
@@ -69,6 +71,7 @@ impl Plugin for SimViewPlugin {
             pen::PenPlugin {
                 options: self.options.clone(),
             },
+            render_profile::RenderProfilePlugin,
             scene::ScenePlugin,
             upload::HeatmapUploadPlugin,
             camera::OrbitCameraPlugin,

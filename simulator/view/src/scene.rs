@@ -12,6 +12,7 @@ use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
 
 use crate::pen::{Live, Options};
+use crate::render_profile::RenderProfile;
 
 /// The engine's frame in Bevy's world.
 #[derive(Resource, Debug, Clone, Copy)]
@@ -24,6 +25,8 @@ pub struct SurfaceFrame {
     pub centre: Vec3,
     /// Radius of the surface's bounds, mm.
     pub radius: f32,
+    /// Where a viewer first looks from, world, unit (see [`viewing_direction`]).
+    pub view_from: Vec3,
 }
 
 impl SurfaceFrame {
@@ -58,7 +61,7 @@ impl Plugin for ScenePlugin {
         app.insert_resource(ClearColor(Color::srgb(0.13, 0.14, 0.16)))
             .insert_resource(GlobalAmbientLight {
                 color: Color::WHITE,
-                brightness: 900.0,
+                brightness: AMBIENT,
                 ..default()
             })
             .add_systems(Startup, spawn_scene);
@@ -86,6 +89,38 @@ pub fn skin_mesh(surface: &penlab_simulator::surface::Surface) -> Mesh {
     .with_inserted_indices(Indices::U32(indices))
 }
 
+/// Where a viewer first looks from, in the engine's frame, unit. An open
+/// surface (a pad) is seen from the side its skin faces: the area-weighted
+/// mean of its normals. A closed one has no such side: lying down (an arm,
+/// longer than it is tall) it is seen from above, +z; upright (a head,
+/// taller than wide or deep) from the front, which is the engine's +y by
+/// convention (the built-in face and its build script: x to the subject's
+/// right, y forward, z up).
+pub fn viewing_direction(mesh: &penlab_simulator::surface::Mesh) -> Vec3 {
+    let (sum, area) = mesh
+        .triangles
+        .iter()
+        .fold((Vec3::ZERO, 0.0f32), |(sum, area), t| {
+            let [a, b, c] = t.map(|k| mesh.positions[k as usize]);
+            let n = (b - a).cross(c - a);
+            (sum + n, area + n.length())
+        });
+    // A watertight mesh's normals cancel; a head open at the neck nearly so.
+    if area > 0.0 && sum.length() > 0.3 * area {
+        return sum.normalize();
+    }
+    let (lo, hi) = mesh.positions.iter().fold(
+        (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN)),
+        |(lo, hi), p| (lo.min(*p), hi.max(*p)),
+    );
+    let size = hi - lo;
+    if size.z >= size.x && size.z >= size.y {
+        Vec3::Y
+    } else {
+        Vec3::Z
+    }
+}
+
 /// The heatmap as a texture: the GPU keeps it, later changes arrive as
 /// patches ([`crate::upload`]) rather than a new upload of the whole.
 pub fn heatmap_image(width: u32, height: u32, rgba: &[[u8; 4]]) -> Image {
@@ -106,63 +141,187 @@ pub fn heatmap_image(width: u32, height: u32, rgba: &[[u8; 4]]) -> Image {
     image
 }
 
+/// The lights, as directions towards them and strengths, in a frame
+/// where +z is towards the viewer and +y up: a warm key from above and to
+/// the viewer's left, a cool fill from the right, and ambient light.
+const LIGHTS: [(Vec3, f32, [f32; 3]); 2] = [
+    (Vec3::new(-0.45, 0.75, 0.5), 7_000.0, [1.0, 0.96, 0.9]),
+    (Vec3::new(0.7, 0.1, 0.7), 2_200.0, [0.85, 0.9, 1.0]),
+];
+/// Ambient light's brightness.
+const AMBIENT: f32 = 600.0;
+/// Illuminance that a baked vertex takes as full light.
+const BAKED_FULL_LUX: f32 = 7_500.0;
+
+/// The rotation that takes the lights' viewer frame to the world for a
+/// viewer looking from `view_from` (world, unit).
+fn viewer_frame(view_from: Vec3) -> Quat {
+    let back = view_from.normalize_or(Vec3::Z);
+    let up = if back.y.abs() > 0.99 {
+        Vec3::NEG_Z
+    } else {
+        Vec3::Y
+    };
+    let right = up.cross(back).normalize();
+    let up = back.cross(right);
+    Quat::from_mat3(&Mat3::from_cols(right, up, back))
+}
+
+/// Lambert lighting of each vertex under [`LIGHTS`] and the ambient light,
+/// as linear vertex colours: the software profile's skin is unlit and
+/// carries this instead of per-pixel shading.
+pub fn baked_lighting(normals_world: &[Vec3], view_from: Vec3) -> Vec<[f32; 4]> {
+    let frame = viewer_frame(view_from);
+    let lights: Vec<(Vec3, f32, [f32; 3])> = LIGHTS
+        .iter()
+        .map(|(d, lux, c)| (frame * d.normalize(), *lux / BAKED_FULL_LUX, *c))
+        .collect();
+    let ambient = AMBIENT / 1_500.0;
+    normals_world
+        .iter()
+        .map(|n| {
+            let mut rgb = [ambient; 3];
+            for (d, k, c) in &lights {
+                let lambert = n.dot(*d).max(0.0) * k;
+                for ch in 0..3 {
+                    rgb[ch] += lambert * c[ch];
+                }
+            }
+            [rgb[0].min(1.2), rgb[1].min(1.2), rgb[2].min(1.2), 1.0]
+        })
+        .collect()
+}
+
+impl SurfaceFrame {
+    /// The frame of `surface` under `root`: engine z (out of a pad's skin,
+    /// up a head) becomes world y, the surface's centre the origin.
+    pub fn of(surface: &penlab_simulator::surface::Surface, root: Entity) -> Self {
+        let (lo, hi) = surface.mesh.positions.iter().fold(
+            (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN)),
+            |(lo, hi), p| (lo.min(*p), hi.max(*p)),
+        );
+        let centre = (lo + hi) / 2.0;
+        let radius = ((hi - lo).length() / 2.0).max(1.0);
+        let rotation = Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2);
+        let to_world = Transform {
+            translation: -(rotation * centre),
+            rotation,
+            scale: Vec3::ONE,
+        };
+        SurfaceFrame {
+            root,
+            to_world,
+            centre,
+            radius,
+            view_from: (rotation * viewing_direction(&surface.mesh)).normalize_or(Vec3::Y),
+        }
+    }
+}
+
 fn spawn_scene(
     mut commands: Commands,
     live: Res<Live>,
     options: Res<Options>,
+    profile: Option<Res<RenderProfile>>,
     mut meshes: ResMut<Assets<Mesh>>,
     mut images: ResMut<Assets<Image>>,
     mut materials: ResMut<Assets<StandardMaterial>>,
 ) {
+    let profile = profile.map_or(RenderProfile::Full, |p| *p);
     let surface = &options.0.surface;
     let (w, h) = live.0.coverage.size();
     let image = images.add(heatmap_image(w, h, live.0.coverage.rgba()));
     commands.insert_resource(HeatmapImage(image.clone()));
 
-    let (lo, hi) = surface.mesh.positions.iter().fold(
-        (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN)),
-        |(lo, hi), p| (lo.min(*p), hi.max(*p)),
-    );
-    let centre = (lo + hi) / 2.0;
-    let radius = ((hi - lo).length() / 2.0).max(1.0);
-    // Engine z (out of the skin) becomes world y; centred on the surface.
-    let rotation = Quat::from_rotation_x(-std::f32::consts::FRAC_PI_2);
-    let to_world = Transform {
-        translation: -(rotation * centre),
-        rotation,
-        scale: Vec3::ONE,
+    let root = commands.spawn_empty().id();
+    let frame = SurfaceFrame::of(surface, root);
+    commands.entity(root).insert((
+        Name::new("engine frame"),
+        frame.to_world,
+        Visibility::default(),
+    ));
+    let mut mesh = skin_mesh(surface);
+    let material = match profile {
+        // Skin: a soft sheen, no mirror; the heatmap lies in the texture.
+        RenderProfile::Full => StandardMaterial {
+            base_color_texture: Some(image),
+            perceptual_roughness: 0.55,
+            reflectance: 0.4,
+            double_sided: true,
+            cull_mode: None,
+            ..default()
+        },
+        RenderProfile::Software => {
+            let normals: Vec<Vec3> = surface
+                .vertex_normals()
+                .iter()
+                .map(|n| frame.to_world.rotation * *n)
+                .collect();
+            mesh.insert_attribute(
+                Mesh::ATTRIBUTE_COLOR,
+                baked_lighting(&normals, frame.view_from),
+            );
+            StandardMaterial {
+                base_color_texture: Some(image),
+                unlit: true,
+                double_sided: true,
+                cull_mode: None,
+                ..default()
+            }
+        }
     };
-    let root = commands
-        .spawn((Name::new("engine frame"), to_world, Visibility::default()))
-        .id();
     commands.entity(root).with_children(|c| {
         c.spawn((
             Name::new("skin"),
             Skin,
-            Mesh3d(meshes.add(skin_mesh(surface))),
-            MeshMaterial3d(materials.add(StandardMaterial {
-                base_color_texture: Some(image),
-                perceptual_roughness: 0.75,
-                reflectance: 0.25,
-                double_sided: true,
-                cull_mode: None,
-                ..default()
-            })),
+            Mesh3d(meshes.add(mesh)),
+            MeshMaterial3d(materials.add(material)),
         ));
     });
-    commands.insert_resource(SurfaceFrame {
-        root,
-        to_world,
-        centre,
-        radius,
-    });
-    commands.spawn((
-        Name::new("key light"),
-        DirectionalLight {
-            illuminance: 6_000.0,
-            shadow_maps_enabled: false,
-            ..default()
-        },
-        Transform::from_xyz(0.4, 1.0, 0.6).looking_at(Vec3::ZERO, Vec3::Y),
-    ));
+    let lights = viewer_frame(frame.view_from);
+    for (k, (towards, lux, [r, g, b])) in LIGHTS.iter().enumerate() {
+        let towards = lights * towards.normalize();
+        commands.spawn((
+            Name::new(if k == 0 { "key light" } else { "fill light" }),
+            DirectionalLight {
+                illuminance: *lux,
+                color: Color::linear_rgb(*r, *g, *b),
+                shadow_maps_enabled: false,
+                ..default()
+            },
+            Transform::from_translation(towards).looking_at(Vec3::ZERO, Vec3::Y),
+        ));
+    }
+    commands.insert_resource(frame);
+}
+
+#[cfg(test)]
+mod tests {
+    use penlab_simulator::surfaces::{self, ZoneLimits};
+
+    use super::*;
+
+    fn frame(name: &str) -> SurfaceFrame {
+        let limits = ZoneLimits::shipped().unwrap();
+        let surface = surfaces::builtin(name, &limits, 64).unwrap();
+        SurfaceFrame::of(&surface, Entity::PLACEHOLDER)
+    }
+
+    #[test]
+    fn a_pad_is_seen_from_above_and_the_head_from_in_front_of_its_face() {
+        assert!(frame("flat-pad").view_from.y > 0.99);
+        assert!(frame("forearm").view_from.y > 0.7);
+        // The head faces the engine's +y, which is the world's -z.
+        let head = frame("face").view_from;
+        assert!(head.z < -0.99, "{head:?}");
+    }
+
+    #[test]
+    fn baked_light_is_brightest_facing_the_key_light_and_never_black() {
+        let view_from = Vec3::Z;
+        let key = viewer_frame(view_from) * LIGHTS[0].0.normalize();
+        let lit = baked_lighting(&[key, -key, Vec3::Z], view_from);
+        assert!(lit[0][0] > lit[2][0] && lit[2][0] > lit[1][0], "{lit:?}");
+        assert!(lit[1][0] > 0.2, "the ambient light reaches the far side");
+    }
 }

@@ -1,5 +1,5 @@
-//! The panel's view settings: heatmap mode, trails, the legend and the
-//! frame's cost.
+//! The panel's view settings: heatmap mode, its opacity over the skin,
+//! erythema, trails, the legend and the frame's cost.
 
 use bevy_egui::egui;
 use penlab_live::coverage::HeatmapMode;
@@ -26,6 +26,15 @@ pub(super) fn view_section(
         ui.checkbox(&mut trails.visible, "Trails");
     });
     live.0.coverage.set_mode(mode);
+    // The heatmap over the skin: recoloured only when a setting moves.
+    let mut look = live.0.coverage.look();
+    ui.horizontal(|ui| {
+        ui.add(egui::Slider::new(&mut look.opacity, 0.0..=1.0).text("heatmap opacity"));
+        ui.checkbox(&mut look.erythema, "Erythema").on_hover_text(
+            "Treated skin reddens with its density, seen where the heatmap lets it through",
+        );
+    });
+    live.0.coverage.set_look(look);
     ui.horizontal_wrapped(|ui| {
         let legend: &[(Class, &str)] = &[
             (Class::Gap, "gap"),
