@@ -99,7 +99,8 @@ pub struct SimArgs {
     command: Option<Box<SimCommand>>,
 }
 
-/// The trainer's options of a headless run: cues, rubric, trainee report.
+/// The trainer's options: cues and rubric (headless and in the 3D view),
+/// the cue log and the trainee report (headless).
 #[derive(Debug, Args)]
 struct TrainerArgs {
     /// Technique cues to watch, comma-separated: speed (speed-low,
@@ -269,13 +270,13 @@ fn run_view(_args: SimArgs) -> anyhow::Result<ExitCode> {
 
 #[cfg(feature = "view")]
 fn run_view(args: SimArgs) -> anyhow::Result<ExitCode> {
-    penlab_view::launch::run(&view_request(&args))
+    penlab_view::launch::run(&view_request(&args)?)
 }
 
 /// The window's session as the command line asks for it.
 #[cfg(feature = "view")]
-fn view_request(args: &SimArgs) -> penlab_view::launch::SimRequest {
-    penlab_view::launch::SimRequest {
+fn view_request(args: &SimArgs) -> anyhow::Result<penlab_view::launch::SimRequest> {
+    Ok(penlab_view::launch::SimRequest {
         script: args.script.clone(),
         port: args.port.clone(),
         baud: args.baud,
@@ -293,7 +294,9 @@ fn view_request(args: &SimArgs) -> penlab_view::launch::SimRequest {
         screenshot: args.screenshot.clone(),
         export_dir: args.export_dir.clone(),
         overrides: overrides(args),
-    }
+        cues: cue_config(&args.trainer)?,
+        rubric: args.trainer.rubric.clone(),
+    })
 }
 
 fn overrides(args: &SimArgs) -> ScriptOverrides {

@@ -28,6 +28,9 @@ const DEPTH_SERIES: usize = 4096;
 const STRIKE_WAIT_S: f64 = 0.25;
 /// How many messages the pen log keeps.
 const LOG_LINES: usize = 200;
+/// Most placed strikes kept for [`LiveSession::take_strikes`] between two
+/// calls (the oldest go first when nobody takes them).
+const PLACED_KEPT: usize = 100_000;
 
 /// Where the pen connection stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,6 +109,8 @@ pub struct LiveSession {
     pen_poses: Vec<Pose>,
     /// Strikes later than the latest pose: (t, depth mm).
     waiting: VecDeque<(f64, f32)>,
+    /// Strikes placed since the last [`LiveSession::take_strikes`].
+    placed: VecDeque<(f64, f32)>,
     pen_strikes: bool,
     tool_name: String,
     surface_name: String,
@@ -147,6 +152,7 @@ impl LiveSession {
             force_sent: None,
             pen_poses: Vec::new(),
             waiting: VecDeque::new(),
+            placed: VecDeque::new(),
             pen_strikes: true,
             tool_name,
             surface_name,
@@ -446,6 +452,15 @@ impl LiveSession {
         }
     }
 
+    /// Strikes placed since the last call, in the order placed: (session
+    /// time s, depth mm), the pen's (landed or in the air) and a
+    /// demonstration's recorded ones. A tool striking at its own rate
+    /// strikes inside the coverage engine and is not listed. For watchers
+    /// such as the view's technique cues, which take them once a frame.
+    pub fn take_strikes(&mut self) -> Vec<(f64, f32)> {
+        self.placed.drain(..).collect()
+    }
+
     /// Poses the pen's tracker reported since the last call, oldest first.
     pub fn take_pen_poses(&mut self) -> Vec<Pose> {
         std::mem::take(&mut self.pen_poses)
@@ -512,6 +527,10 @@ impl LiveSession {
 
     fn place_strike(&mut self, t: f64, depth_mm: f32) {
         self.view.strikes += 1;
+        if self.placed.len() == PLACED_KEPT {
+            self.placed.pop_front();
+        }
+        self.placed.push_back((t, depth_mm));
         let landed = self.coverage.pose_at(t).is_some_and(|p| p.force_n > 0.0);
         if !landed {
             self.view.strikes_in_air += 1;

@@ -192,6 +192,27 @@ impl Cues {
         &self.config
     }
 
+    /// Changes the settings mid-session (a trainer switching a cue off or
+    /// setting the tilt limit): counts so far are kept, a cue switched off
+    /// ends at its next reading. Refused when out of range.
+    pub fn set_config(&mut self, config: CueConfig) -> crate::error::Result<()> {
+        config.validate()?;
+        self.config = config;
+        Ok(())
+    }
+
+    /// How often `cue` fired so far and how long it was on (also while
+    /// it is switched off: what it counted before).
+    pub fn count(&self, cue: CueKind) -> &CueCount {
+        &self.counts[cue.index()]
+    }
+
+    /// The hand's speed along the skin over the latest contact, mm/s, once
+    /// there is enough of it to measure.
+    pub fn hand_speed_mm_s(&self) -> Option<f64> {
+        self.speed()
+    }
+
     /// Cues on now.
     pub fn active(&self) -> impl Iterator<Item = CueKind> + '_ {
         CueKind::ALL

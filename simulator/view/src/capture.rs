@@ -11,7 +11,9 @@ use bevy::asset::RenderAssetUsages;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
 use bevy::render::view::screenshot::{Screenshot, ScreenshotCaptured, save_to_disk};
+use penlab_simulator::cues::CueReport;
 use penlab_simulator::metrics::{self, MetricsConfig};
+use penlab_simulator::rubric::Rubric;
 use penlab_simulator::session::Session;
 
 use crate::pen::{Live, Options, SimSet};
@@ -144,15 +146,30 @@ fn grab_frame(
         );
 }
 
-/// Writes the report (JSON) and heatmap (PNG) of `session` into `dir`;
-/// returns the two paths. File I/O: run it off the main thread (the panel
-/// runs it in the background on a copy of the session).
+/// What a report carries besides the metrics, as the headless report does.
+#[derive(Debug, Clone, Default)]
+pub struct ReportExtras {
+    /// How often each cue fired so far.
+    pub cues: Option<CueReport>,
+    /// Score the report against this rubric.
+    pub rubric: Option<Rubric>,
+}
+
+/// Writes the report (JSON, with the cue counts and rubric scores of
+/// `extras`) and heatmap (PNG) of `session` into `dir`; returns the two
+/// paths. File I/O: run it off the main thread (the panel runs it in the
+/// background on a copy of the session).
 pub fn export(
     session: &Session,
     config: &MetricsConfig,
     dir: &Path,
+    extras: ReportExtras,
 ) -> anyhow::Result<(PathBuf, PathBuf)> {
-    let analysis = metrics::analyse(session, config)?;
+    let mut analysis = metrics::analyse(session, config)?;
+    analysis.report.cues = extras.cues;
+    if let Some(rubric) = &extras.rubric {
+        analysis.report.rubric = Some(rubric.score(&analysis.report));
+    }
     let report = timestamped(dir, "report", "json");
     let heatmap = timestamped(dir, "heatmap", "png");
     std::fs::write(

@@ -12,8 +12,10 @@ use std::time::Duration;
 use anyhow::bail;
 use penlab_host::transport::Transport;
 use penlab_live::link::mock_pen;
+use penlab_simulator::cues::CueConfig;
 use penlab_simulator::metrics::MetricsConfig;
 use penlab_simulator::overrides::ScriptOverrides;
+use penlab_simulator::rubric::Rubric;
 use penlab_simulator::script::{Script, replay_file};
 use penlab_simulator::session::StrikeSource;
 use penlab_simulator::surfaces::{self, BUILTIN_SURFACES, ZoneLimits};
@@ -58,6 +60,11 @@ pub struct SimRequest {
     pub export_dir: PathBuf,
     /// Surface, tool and grid instead of the script's (or the defaults).
     pub overrides: ScriptOverrides,
+    /// The technique cues to watch (a script's plan fills passes and
+    /// spacing not given).
+    pub cues: CueConfig,
+    /// Score against this rubric: a shipped name or a rubric file.
+    pub rubric: Option<String>,
 }
 
 /// Assembles the session and opens the window until it closes: exit code
@@ -74,6 +81,13 @@ pub fn view_options(request: &SimRequest) -> anyhow::Result<ViewOptions> {
     if !(r.speed.is_finite() && r.speed > 0.0 && r.speed <= 1000.0) {
         bail!("--speed must be above 0 and at most 1000");
     }
+    // A bad rubric is refused before anything opens.
+    let rubric = r
+        .rubric
+        .as_deref()
+        .map(Rubric::find)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (pen, mock_needles) = if r.no_pen {
         (None, None)
     } else if let Some(path) = &r.port {
@@ -88,6 +102,11 @@ pub fn view_options(request: &SimRequest) -> anyhow::Result<ViewOptions> {
         None => practice(&r.overrides, mock_needles)?,
     };
     let depth = r.depth.unwrap_or(scene.depth_mm);
+    let mut cues = r.cues.clone();
+    if let Some(script) = &scene.script {
+        cues.plan_from(script, &scene.tool);
+    }
+    cues.validate()?;
     let tool = scene.tool;
     let pen_tool = tool.profile.kind == ToolKind::Pen;
     let demo = match (&r.replay, scene.events) {
@@ -142,6 +161,8 @@ pub fn view_options(request: &SimRequest) -> anyhow::Result<ViewOptions> {
         screenshot: r.screenshot.clone(),
         quit_after_s: r.quit_after,
         export_dir: r.export_dir.clone(),
+        cues,
+        rubric,
     })
 }
 
@@ -161,6 +182,8 @@ struct Scene {
     rate_hz: Option<f64>,
     events: Option<Vec<penlab_simulator::session::Event>>,
     pass_cells: u32,
+    /// The script, for the cues' plan (passes, spacing).
+    script: Option<Script>,
 }
 
 fn scripted(path: &Path, overrides: &ScriptOverrides) -> anyhow::Result<Scene> {
@@ -182,6 +205,7 @@ fn scripted(path: &Path, overrides: &ScriptOverrides) -> anyhow::Result<Scene> {
         rate_hz,
         events: Some(events),
         pass_cells: s.settings.pass_cells,
+        script: Some(script),
     })
 }
 
@@ -215,5 +239,6 @@ fn practice(overrides: &ScriptOverrides, mock_needles: Option<u8>) -> anyhow::Re
         rate_hz: None,
         events: None,
         pass_cells: 4,
+        script: None,
     })
 }

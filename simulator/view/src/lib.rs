@@ -14,6 +14,8 @@
 //! - [`tool`]: the tool model, pass trails and depth colours;
 //! - [`input`]: mouse, keys, scripts and the pen's own pose;
 //! - [`pen`]: polls the session once a frame;
+//! - [`cues`]: the live technique cues (the engine's, fed once a frame);
+//! - [`scoring`]: the live metrics and their rubric scores;
 //! - [`commands`]: the one owner of every command the view sends the pen;
 //! - [`panel`]: the egui panel, one module per section;
 //! - [`background`]: file reads and writes off the main thread;
@@ -25,6 +27,7 @@ pub mod background;
 pub mod camera;
 pub mod capture;
 pub mod commands;
+pub mod cues;
 pub mod input;
 pub mod launch;
 pub mod options;
@@ -32,6 +35,7 @@ pub mod panel;
 pub mod pen;
 pub mod render_profile;
 pub mod scene;
+pub mod scoring;
 pub mod signals;
 pub mod tool;
 pub mod upload;
@@ -74,7 +78,13 @@ impl Plugin for SimViewPlugin {
             tool::ToolPlugin,
             input::InputPlugin,
             capture::CapturePlugin,
+            cues::CuesPlugin,
         ));
+        // Scores cost a full analysis twice a second: kept without a
+        // window only when a rubric asks for them.
+        if self.options.rubric.is_some() {
+            app.add_plugins(scoring::ScoringPlugin);
+        }
         if self.windowed {
             app.add_plugins(panel::PanelPlugin);
         }

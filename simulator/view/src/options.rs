@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use penlab_host::transport::Transport;
 use penlab_live::link::LinkOptions;
+use penlab_simulator::cues::CueConfig;
 use penlab_simulator::metrics::MetricsConfig;
+use penlab_simulator::rubric::Rubric;
 use penlab_simulator::script::Script;
 use penlab_simulator::session::{Event, StrikeSource};
 use penlab_simulator::surface::Surface;
@@ -68,6 +70,12 @@ pub struct ViewOptions {
     pub quit_after_s: Option<f64>,
     /// Where exports (report, heatmap, screenshots) go.
     pub export_dir: PathBuf,
+    /// The technique cues watched while the tool is on the skin (a
+    /// script's plan fills passes and spacing not given).
+    pub cues: CueConfig,
+    /// Score the session against this rubric (`--rubric`); without one
+    /// the panel offers the shipped rubrics.
+    pub rubric: Option<Rubric>,
 }
 
 impl ViewOptions {
@@ -91,6 +99,8 @@ impl ViewOptions {
             StrikeSource::Events => DemoStrikes::Recorded,
         };
         let settings = &script.spec.settings;
+        let mut cues = CueConfig::default();
+        cues.plan_from(script, &tool);
         Ok(ViewOptions {
             metrics: script.spec.metrics.clone(),
             pass_cells: settings.pass_cells,
@@ -111,6 +121,8 @@ impl ViewOptions {
             screenshot: None,
             quit_after_s: None,
             export_dir: PathBuf::from("."),
+            cues,
+            rubric: None,
             surface,
             tool,
         })

@@ -104,6 +104,8 @@ fn options(port: &str) -> ViewOptions {
         screenshot: None,
         quit_after_s: None,
         export_dir: std::env::temp_dir(),
+        cues: Default::default(),
+        rubric: None,
     }
 }
 

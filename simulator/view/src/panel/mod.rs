@@ -2,49 +2,58 @@
 //! - [`pen`]: the pen, its settings, the motor's buttons, the mock's world
 //!   and the pen log (every command through [`PenCommands`]);
 //! - [`scores`]: live scores and the density histogram;
+//! - [`rubric`]: the rubric's per-skill scores, total and pass or fail;
+//! - [`cues`]: the technique cues (switches, settings, counts) and their
+//!   label beside the tool;
 //! - [`depth`]: depth over time and the skin under the tool;
 //! - [`view`]: heatmap mode, trails and the legend;
 //! - [`session`]: screenshots, exports, recording and reset;
 //! - [`replay`]: reading and playing a recording.
 //!
 //! A new section is a module here with one `*_section(ui, …)` function,
-//! called from [`panel`] in the order it shows. Files are read and written
-//! off the main thread ([`crate::background`]).
+//! called from [`panel`] in the order it shows (a section needing more
+//! resources adds them to [`Trainer`] rather than to `panel`'s arguments:
+//! a Bevy system takes at most 16). Files are read and written off the
+//! main thread ([`crate::background`]).
 
+mod cues;
 mod depth;
 mod pen;
 mod replay;
+mod rubric;
 mod scores;
 mod session;
 mod view;
 
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{CameraOutputMode, Viewport};
+use bevy::ecs::system::SystemParam;
 use bevy::prelude::*;
 use bevy::render::render_resource::BlendState;
 use bevy::window::PrimaryWindow;
 use bevy_egui::{EguiContexts, EguiPrimaryContextPass, egui};
 use penlab_protocol::message::FaultCode;
-use penlab_simulator::metrics::{self, Analysis};
 
 use crate::camera::OrbitCamera;
-use crate::capture::SaveScreenshot;
+use crate::capture::{ReportExtras, SaveScreenshot};
 use crate::commands::PenCommands;
+use crate::cues::LiveCues;
 use crate::pen::{DemoPlayer, Live, Options, Settings, ToolPose};
 use crate::tool::Trails;
 use crate::upload::UploadStats;
 
-/// How often the scores are recomputed, s: a full analysis is O(grid),
-/// too much for every frame and more than a reader can follow.
-const METRICS_PERIOD_S: f64 = 0.5;
+pub use crate::scoring::LiveMetrics;
+use crate::scoring::{LiveRubric, ScoringPlugin};
 
-/// The latest scores.
-#[derive(Resource, Default)]
-pub struct LiveMetrics {
-    /// The analysis, once there is one.
-    pub analysis: Option<Analysis>,
-    /// Session time it was made at, s.
-    pub at: f64,
+/// The trainer's resources the panel shows: scores, rubric and cues.
+#[derive(SystemParam)]
+pub struct Trainer<'w> {
+    /// The latest metrics.
+    pub scores: Res<'w, LiveMetrics>,
+    /// The rubric and its scores.
+    pub rubric: ResMut<'w, LiveRubric>,
+    /// The technique cues (absent if the session did not open).
+    pub cues: Option<ResMut<'w, LiveCues>>,
 }
 
 /// Panel state that is not a setting.
@@ -64,17 +73,21 @@ pub struct PanelPlugin;
 
 impl Plugin for PanelPlugin {
     fn build(&self, app: &mut App) {
-        app.init_resource::<LiveMetrics>()
-            .insert_resource(PanelState {
-                replay_path: String::new(),
-                note: None,
-                fault: FaultCode::MotorStall,
-                export: None,
-                replay: None,
-            })
-            .add_systems(Startup, spawn_panel_camera)
-            .add_systems(Update, refresh_metrics)
-            .add_systems(EguiPrimaryContextPass, panel);
+        if !app.is_plugin_added::<ScoringPlugin>() {
+            app.add_plugins(ScoringPlugin);
+        }
+        app.insert_resource(PanelState {
+            replay_path: String::new(),
+            note: None,
+            fault: FaultCode::MotorStall,
+            export: None,
+            replay: None,
+        })
+        .add_systems(Startup, spawn_panel_camera)
+        .add_systems(
+            EguiPrimaryContextPass,
+            (panel, cues::label_beside_tool).chain(),
+        );
     }
 }
 
@@ -100,18 +113,6 @@ fn spawn_panel_camera(mut commands: Commands, mut egui: ResMut<bevy_egui::EguiGl
     ));
 }
 
-fn refresh_metrics(live: Res<Live>, mut scores: ResMut<LiveMetrics>) {
-    let now = live.0.now();
-    if scores.analysis.is_some() && now - scores.at < METRICS_PERIOD_S {
-        return;
-    }
-    scores.at = now;
-    match metrics::analyse(live.0.coverage.session(), live.0.coverage.config()) {
-        Ok(a) => scores.analysis = Some(a),
-        Err(e) => warn!("scores: {e}"),
-    }
-}
-
 fn rgb(c: [u8; 3]) -> egui::Color32 {
     egui::Color32::from_rgb(c[0], c[1], c[2])
 }
@@ -125,7 +126,7 @@ fn panel(
     mut trails: ResMut<Trails>,
     mut state: ResMut<PanelState>,
     mut commands: Commands,
-    scores: Res<LiveMetrics>,
+    mut trainer: Trainer,
     options: Res<Options>,
     tool: Res<ToolPose>,
     upload: Res<UploadStats>,
@@ -158,7 +159,13 @@ fn panel(
                     &options,
                 );
                 ui.separator();
-                scores::scores_section(ui, &live, &scores);
+                if let Some(cues) = trainer.cues.as_deref_mut() {
+                    cues::cues_section(ui, cues);
+                    ui.separator();
+                }
+                rubric::rubric_section(ui, &mut trainer.rubric, &trainer.scores);
+                ui.separator();
+                scores::scores_section(ui, &live, &trainer.scores);
                 ui.separator();
                 depth::depth_section(ui, &live, &tool, &settings);
                 ui.separator();
@@ -178,6 +185,10 @@ fn panel(
                     player.as_deref(),
                     &mut commands,
                     &mut shots,
+                    || ReportExtras {
+                        cues: trainer.cues.as_ref().map(|c| c.engine.report()),
+                        rubric: trainer.rubric.rubric.clone(),
+                    },
                 );
             });
         })

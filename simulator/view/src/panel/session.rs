@@ -8,7 +8,7 @@ use bevy_egui::egui;
 use super::PanelState;
 use super::replay;
 use crate::background::{Background, Progress};
-use crate::capture::{SaveScreenshot, export, timestamped};
+use crate::capture::{ReportExtras, SaveScreenshot, export, timestamped};
 use crate::pen::{DemoPlayer, Live, Options};
 
 /// A running export: the report's and heatmap's paths, or why not.
@@ -22,6 +22,7 @@ pub(super) fn session_section(
     player: Option<&DemoPlayer>,
     commands: &mut Commands,
     shots: &mut MessageWriter<SaveScreenshot>,
+    extras: impl FnOnce() -> ReportExtras,
 ) {
     ui.heading("Session");
     let dir = options.0.export_dir.clone();
@@ -40,9 +41,10 @@ pub(super) fn session_section(
             // their own: the frame goes on, and so does the pen's polling.
             let session = live.0.coverage.session().clone();
             let config = live.0.coverage.config().clone();
+            let extras = extras();
             state.note = Some("exporting…".into());
             state.export = Some(Background::spawn("export report and heatmap", move || {
-                export(&session, &config, &dir)
+                export(&session, &config, &dir, extras)
             }));
         }
     });
