@@ -182,7 +182,6 @@ fn panel(
                     &mut live,
                     state,
                     &options,
-                    player.as_deref(),
                     &mut commands,
                     &mut shots,
                     || ReportExtras {
@@ -190,6 +189,12 @@ fn panel(
                         rubric: trainer.rubric.rubric.clone(),
                     },
                 );
+                // A scripted demonstration's progress.
+                if let Some(player) = player.as_deref() {
+                    ui.add(
+                        egui::ProgressBar::new(player.progress()).text(player.demo.name.clone()),
+                    );
+                }
             });
         })
         .response

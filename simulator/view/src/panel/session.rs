@@ -9,7 +9,7 @@ use super::PanelState;
 use super::replay;
 use crate::background::{Background, Progress};
 use crate::capture::{ReportExtras, SaveScreenshot, export, timestamped};
-use crate::pen::{DemoPlayer, Live, Options};
+use crate::pen::{Live, Options};
 
 /// A running export: the report's and heatmap's paths, or why not.
 pub(super) type ExportJob = Background<anyhow::Result<(std::path::PathBuf, std::path::PathBuf)>>;
@@ -19,7 +19,6 @@ pub(super) fn session_section(
     live: &mut Live,
     state: &mut PanelState,
     options: &Options,
-    player: Option<&DemoPlayer>,
     commands: &mut Commands,
     shots: &mut MessageWriter<SaveScreenshot>,
     extras: impl FnOnce() -> ReportExtras,
@@ -85,9 +84,6 @@ pub(super) fn session_section(
         }
     });
     replay::replay_row(ui, live, state, commands);
-    if let Some(player) = player {
-        ui.add(egui::ProgressBar::new(player.progress()).text(player.demo.name.clone()));
-    }
     if ui.button("Reset coverage").clicked() {
         state.note = Some(match live.0.reset_coverage() {
             Ok(()) => "coverage reset".into(),
