@@ -99,6 +99,31 @@ fn chroma_distance(a: [f32; 3], b: [f32; 3]) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
 }
 
+/// The next frame, as an image.
+fn grab_frame(app: &mut App) -> Image {
+    app.world_mut().resource_mut::<FrameGrab>().request();
+    update_until(app, "the frame", Duration::from_secs(60), |app| {
+        app.world().resource::<FrameGrab>().image.is_some()
+    });
+    app.world_mut()
+        .resource_mut::<FrameGrab>()
+        .image
+        .take()
+        .unwrap()
+}
+
+/// Whether more than a tenth of the frame is something other than the
+/// clear colour.
+fn draws_anything(image: &Image) -> bool {
+    let rgb = image.clone().try_into_dynamic().unwrap().to_rgb8();
+    let clear = rgb.get_pixel(0, 0).0;
+    let drawn = rgb
+        .pixels()
+        .filter(|p| p.0.iter().zip(clear).any(|(a, b)| a.abs_diff(b) > 4))
+        .count();
+    drawn * 10 > rgb.pixels().len()
+}
+
 #[test]
 fn a_rendered_frame_shows_the_heatmap_where_the_punctures_are() {
     let mut app = penlab_view::headless_app(options(), 800, 600);
@@ -116,16 +141,22 @@ fn a_rendered_frame_shows_the_heatmap_where_the_punctures_are() {
     for _ in 0..5 {
         app.update();
     }
-    app.world_mut().resource_mut::<FrameGrab>().request();
-    update_until(&mut app, "the frame", Duration::from_secs(60), |app| {
-        app.world().resource::<FrameGrab>().image.is_some()
-    });
-    let image = app
-        .world_mut()
-        .resource_mut::<FrameGrab>()
-        .image
-        .take()
-        .unwrap();
+    // The render pipelines compile in the background: on a loaded machine
+    // the first frames may have nothing drawn yet but the clear colour.
+    let started = std::time::Instant::now();
+    let image = loop {
+        let image = grab_frame(&mut app);
+        if draws_anything(&image) {
+            break image;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "two minutes of frames with nothing drawn"
+        );
+        for _ in 0..5 {
+            app.update();
+        }
+    };
     image
         .clone()
         .try_into_dynamic()
