@@ -32,4 +32,5 @@ pub mod monitor;
 pub mod ports;
 pub mod rfc2217;
 pub mod session;
+pub mod signals;
 pub mod transport;

@@ -3,38 +3,9 @@
 //! is cut short, its teardown stops the motor and waits for the `Ack`), a
 //! second one asks them to leave at once after a best-effort `Stop`.
 
-use std::fmt;
-
 use tokio::sync::watch;
 
-/// The signal that interrupted a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Signal {
-    /// Ctrl-C.
-    Interrupt,
-    /// `kill`, a service manager, CI's timeout.
-    Terminate,
-}
-
-impl Signal {
-    /// The exit code a shell gives a process ended by the signal: 128 + its
-    /// number.
-    pub fn exit_code(self) -> u8 {
-        match self {
-            Signal::Interrupt => 130,
-            Signal::Terminate => 143,
-        }
-    }
-}
-
-impl fmt::Display for Signal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Signal::Interrupt => "SIGINT",
-            Signal::Terminate => "SIGTERM",
-        })
-    }
-}
+pub use penlab_host::signals::Signal;
 
 /// How far an interruption has gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,14 +10,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::Duration;
 
 use bevy::prelude::*;
+use penlab_host::signals::{self, Reaction, Signal};
+
+pub use penlab_host::signals::FORCE_GRACE;
 
 use crate::pen::Live;
-
-/// How long a second signal waits before the process leaves.
-pub const FORCE_GRACE: Duration = Duration::from_secs(1);
 
 /// The exit code of the first signal received (0: none yet).
 #[derive(Resource, Clone, Debug, Default)]
@@ -34,70 +33,35 @@ impl Interrupt {
     }
 }
 
-fn signal_name(code: u8) -> &'static str {
-    if code == 143 { "SIGTERM" } else { "SIGINT" }
+fn signal_name(code: u8) -> Signal {
+    if code == 143 {
+        Signal::Terminate
+    } else {
+        Signal::Interrupt
+    }
 }
 
 /// Installs the SIGINT and SIGTERM handlers (on a thread of their own) and
 /// returns what the app watches. The handlers are in place when this
 /// returns.
 pub fn listen() -> std::io::Result<Interrupt> {
-    use tokio::signal::unix::{SignalKind, signal};
-
     let interrupt = Interrupt::default();
     let seen = Arc::clone(&interrupt.0);
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    std::thread::Builder::new()
-        .name("penlab-signals".into())
-        .spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = ready_tx.send(Err(e));
-                    return;
-                }
-            };
-            runtime.block_on(async move {
-                let streams = signal(SignalKind::interrupt())
-                    .and_then(|int| Ok((int, signal(SignalKind::terminate())?)));
-                let (mut int, mut term) = match streams {
-                    Ok(s) => {
-                        let _ = ready_tx.send(Ok(()));
-                        s
-                    }
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                loop {
-                    let code = tokio::select! {
-                        _ = int.recv() => 130u8,
-                        _ = term.recv() => 143u8,
-                    };
-                    match seen.compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst) {
-                        Ok(_) => eprintln!(
-                            "{}: stopping the motor, then closing the view; a second signal leaves at once",
-                            signal_name(code)
-                        ),
-                        Err(first) => {
-                            eprintln!(
-                                "{} again: leaving after a best-effort Stop",
-                                signal_name(code)
-                            );
-                            tokio::time::sleep(FORCE_GRACE).await;
-                            std::process::exit(i32::from(first));
-                        }
-                    }
-                }
-            });
-        })?;
-    ready_rx
-        .recv()
-        .map_err(|_| std::io::Error::other("the signal thread ended"))??;
+    signals::listen("penlab-signals", move |signal| {
+        let code = signal.exit_code();
+        match seen.compare_exchange(0, code, Ordering::SeqCst, Ordering::SeqCst) {
+            Ok(_) => {
+                eprintln!(
+                    "{signal}: stopping the motor, then closing the view; a second signal leaves at once"
+                );
+                Reaction::Continue
+            }
+            Err(first) => {
+                eprintln!("{signal} again: leaving after a best-effort Stop");
+                Reaction::ExitAfterGrace(first)
+            }
+        }
+    })?;
     Ok(interrupt)
 }
 
