@@ -10,6 +10,8 @@ use clap::{Args, Subcommand};
 use penlab_store::diff::RunDiff;
 use penlab_store::{RunFilter, RunSummary, Store, StoredRun};
 
+use crate::history_db::{open_existing, print_table};
+
 /// Arguments of `penlab history`.
 #[derive(Debug, Args)]
 pub struct HistoryArgs {
@@ -45,16 +47,7 @@ enum HistoryAction {
 /// Lists runs (exit 0) or diffs two (0 the same, 1 changed); 2 when the
 /// database cannot be read or a run is not in it.
 pub fn run(args: HistoryArgs) -> anyhow::Result<ExitCode> {
-    let Some(path) = args.db.as_deref() else {
-        anyhow::bail!("say which history: --db FILE or PENLAB_DB=FILE");
-    };
-    if !path.exists() {
-        anyhow::bail!(
-            "{}: no such history (penlab test --db FILE makes it)",
-            path.display()
-        );
-    }
-    let store = Store::open(path)?;
+    let (store, path) = open_existing(args.db.as_deref(), "penlab test --db FILE")?;
     match args.action {
         None => list(&store, path, &args),
         Some(HistoryAction::Diff { run_a, run_b }) => diff(&store, run_a, run_b, args.json),
@@ -110,20 +103,6 @@ fn row(r: &RunSummary) -> [String; COLUMNS] {
         r.operator.clone().unwrap_or_else(|| "-".into()),
         r.target.clone(),
     ]
-}
-
-fn print_table(rows: &[[String; COLUMNS]]) {
-    let widths: Vec<usize> = (0..COLUMNS)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    for r in rows {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        println!("{}", cells.join("  ").trim_end());
-    }
 }
 
 /// `2026-12-03T13:40:01Z`.

@@ -9,6 +9,7 @@ mod characterise_cmd;
 mod decode_cmd;
 mod evidence_args;
 mod history_cmd;
+mod history_db;
 mod history_record;
 mod mock_cmd;
 mod monitor_cmd;

@@ -8,10 +8,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use penlab_store::Store;
 use penlab_store::trainee::progress::{Progress, RubricProgress, RuleSource, Status};
 
 use crate::history_cmd::when;
+use crate::history_db::{open_existing, print_table};
 
 /// Arguments of `penlab trainee`.
 #[derive(Debug, Args)]
@@ -34,16 +34,10 @@ pub struct TraineeArgs {
 /// Prints the progress (exit 0); 2 when the history cannot be read or has
 /// no session of the trainee.
 pub fn run(args: TraineeArgs) -> anyhow::Result<ExitCode> {
-    let Some(path) = args.db.as_deref() else {
-        anyhow::bail!("say which history: --db FILE or PENLAB_DB=FILE");
-    };
-    if !path.exists() {
-        anyhow::bail!(
-            "{}: no such history (penlab sim --headless --rubric R --trainee NAME --db FILE makes it)",
-            path.display()
-        );
-    }
-    let store = Store::open(path)?;
+    let (store, path) = open_existing(
+        args.db.as_deref(),
+        "penlab sim --headless --rubric R --trainee NAME --db FILE",
+    )?;
     let Some(name) = args.name.as_deref() else {
         let trainees = store.trainees()?;
         if args.json {
@@ -172,25 +166,5 @@ fn print_rubric(r: &RubricProgress) {
                 "status: not certified: {more_needed} more pass(es) in a row needed ({latest})"
             );
         }
-    }
-}
-
-fn print_table(rows: &[Vec<String>]) {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .map(|r| r.get(c).map_or(0, |cell| cell.chars().count()))
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    for r in rows {
-        let cells: Vec<String> = r
-            .iter()
-            .zip(&widths)
-            .map(|(cell, w)| format!("{cell:<w$}"))
-            .collect();
-        println!("{}", cells.join("  ").trim_end());
     }
 }
