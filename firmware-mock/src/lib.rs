@@ -23,6 +23,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod background;
 pub mod bugs;
 pub mod device;
 pub mod env;

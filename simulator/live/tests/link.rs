@@ -3,9 +3,9 @@
 //! clocks throughout; each test runs in well under five seconds.
 
 use std::sync::mpsc as std_mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use penlab_firmware_mock::background::BackgroundPen;
 use penlab_firmware_mock::device::DeviceConfig;
 use penlab_firmware_mock::profile::Profile;
 use penlab_firmware_mock::runner::{Mock, MockConfig};
@@ -230,61 +230,11 @@ fn a_missing_port_is_reported_not_panicked() {
     link.shutdown();
 }
 
-/// A mock pen on a pseudo-terminal, on its own thread and runtime.
-struct PtyPen {
-    path: String,
-    /// Ends the mock: it gives the mock back and drops the terminal.
-    end: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<Mock>>,
-}
-
-impl PtyPen {
-    fn start(profile: Profile) -> PtyPen {
-        let (path_tx, path_rx) = std_mpsc::channel();
-        let (end, end_rx) = oneshot::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let mut pty = Pty::open(None).unwrap();
-                path_tx
-                    .send(pty.path().to_str().unwrap().to_owned())
-                    .unwrap();
-                let mut config = MockConfig::new(DeviceConfig::new(profile));
-                config.record = true;
-                let mut mock = Mock::new(config);
-                // The terminal's slave side stays open inside `Pty`, so the
-                // mock never sees the host go: it runs until told to end.
-                tokio::select! {
-                    r = mock.run(&mut pty.master) => panic!("the mock ended by itself: {r:?}"),
-                    _ = end_rx => {}
-                }
-                drop(pty);
-                mock
-            })
-        });
-        PtyPen {
-            path: path_rx.recv_timeout(WAIT).unwrap(),
-            end: Some(end),
-            thread: Some(thread),
-        }
-    }
-
-    /// Ends the mock and closes its side of the terminal; returns the mock.
-    fn end(mut self) -> Mock {
-        let _ = self.end.take().unwrap().send(());
-        self.thread.take().unwrap().join().unwrap()
-    }
-}
-
-impl Drop for PtyPen {
-    fn drop(&mut self) {
-        if let Some(end) = self.end.take() {
-            let _ = end.send(());
-        }
-    }
+/// A mock pen of `profile` on a pseudo-terminal, recording a transcript.
+fn pty_pen(profile: Profile) -> BackgroundPen {
+    let mut config = MockConfig::new(DeviceConfig::new(profile));
+    config.record = true;
+    BackgroundPen::start(config, None).unwrap()
 }
 
 fn port_link(path: &str) -> PenLink {
@@ -302,9 +252,9 @@ fn wait_for_strikes(link: &PenLink) {
 
 #[test]
 fn over_a_pty_the_session_ends_with_the_motor_stopped() {
-    let pen = PtyPen::start(skinpen());
-    let link = port_link(&pen.path);
-    assert_eq!(link.describe(), format!("{} @ 115200", pen.path));
+    let pen = pty_pen(skinpen());
+    let link = port_link(pen.path());
+    assert_eq!(link.describe(), format!("{} @ 115200", pen.path()));
     let LinkEvent::Connected { identity, .. } = connected(&link) else {
         unreachable!()
     };
@@ -354,8 +304,8 @@ fn over_a_pty_the_session_ends_with_the_motor_stopped() {
 
 #[test]
 fn a_pen_that_vanishes_is_reported_within_a_second() {
-    let pen = PtyPen::start(skinpen());
-    let link = port_link(&pen.path);
+    let pen = pty_pen(skinpen());
+    let link = port_link(pen.path());
     connected(&link);
     accepted(&link, LinkCommand::Start);
     wait_for_strikes(&link);

@@ -7,16 +7,14 @@
 //! acknowledged `Stop` (`--no-capture`).
 
 use std::sync::Arc;
-use std::sync::mpsc as std_mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use bevy::prelude::*;
+use penlab_firmware_mock::background::BackgroundPen;
 use penlab_firmware_mock::device::DeviceConfig;
 use penlab_firmware_mock::profile::Profile;
-use penlab_firmware_mock::runner::{Mock, MockConfig};
+use penlab_firmware_mock::runner::MockConfig;
 use penlab_firmware_mock::transcript::Dir;
-use penlab_firmware_mock::transport::Pty;
 use penlab_host::transport::Transport;
 use penlab_live::session::Connection;
 use penlab_protocol::codec::Decoder;
@@ -27,63 +25,14 @@ use penlab_simulator::tool::ToolProfiles;
 use penlab_view::ViewOptions;
 use penlab_view::commands::PenCommands;
 use penlab_view::pen::{Live, PenPlugin, ToolPose};
-use tokio::sync::oneshot;
 
-/// A mock pen on a pseudo-terminal, on its own thread, recording every
-/// byte both ways.
-struct PtyPen {
-    path: String,
-    started: Instant,
-    end: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<Mock>>,
-}
-
-impl PtyPen {
-    fn start() -> PtyPen {
-        let (tx, rx) = std_mpsc::channel();
-        let (end, end_rx) = oneshot::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let mut pty = Pty::open(None).unwrap();
-                let profile = Profile::builtin("skinpen-like").unwrap();
-                let mut config = MockConfig::new(DeviceConfig::new(profile));
-                config.record = true;
-                let mut mock = Mock::new(config);
-                tx.send((pty.path().to_str().unwrap().to_owned(), Instant::now()))
-                    .unwrap();
-                tokio::select! {
-                    r = mock.run(&mut pty.master) => panic!("the mock ended by itself: {r:?}"),
-                    _ = end_rx => {}
-                }
-                drop(pty);
-                mock
-            })
-        });
-        let (path, started) = rx.recv_timeout(Duration::from_secs(3)).unwrap();
-        PtyPen {
-            path,
-            started,
-            end: Some(end),
-            thread: Some(thread),
-        }
-    }
-
-    fn end(mut self) -> Mock {
-        let _ = self.end.take().unwrap().send(());
-        self.thread.take().unwrap().join().unwrap()
-    }
-}
-
-impl Drop for PtyPen {
-    fn drop(&mut self) {
-        if let Some(end) = self.end.take() {
-            let _ = end.send(());
-        }
-    }
+/// A mock pen (skinpen-like) on a pseudo-terminal, on its own thread,
+/// recording every byte both ways.
+fn pty_pen() -> BackgroundPen {
+    let profile = Profile::builtin("skinpen-like").unwrap();
+    let mut config = MockConfig::new(DeviceConfig::new(profile));
+    config.record = true;
+    BackgroundPen::start(config, None).unwrap()
 }
 
 fn options(port: &str) -> ViewOptions {
@@ -119,10 +68,10 @@ fn update_for(app: &mut App, how_long: Duration) {
 
 #[test]
 fn a_quick_tap_ends_with_stop_acknowledged() {
-    let pen = PtyPen::start();
+    let pen = pty_pen();
     let mut app = App::new();
     app.add_plugins(MinimalPlugins).add_plugins(PenPlugin {
-        options: options(&pen.path),
+        options: options(pen.path()),
     });
     app.finish();
     app.cleanup();
@@ -154,7 +103,7 @@ fn a_quick_tap_ends_with_stop_acknowledged() {
     assert!(!app.world().resource::<Live>().0.pen().running());
 
     // The app (and so the port) is still open while the transcript is read.
-    let lifted_t = lifted.saturating_duration_since(pen.started).as_micros() as u64;
+    let lifted_t = lifted.saturating_duration_since(pen.started()).as_micros() as u64;
     let mock = pen.end();
     let (mut host, mut from_pen) = (Decoder::new(), Decoder::new());
     let mut frames = Vec::new();

@@ -3,32 +3,28 @@
 #![allow(dead_code)] // each test file uses its own part
 
 use std::path::PathBuf;
-use std::sync::mpsc as std_mpsc;
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use penlab_firmware_mock::background::BackgroundPen;
 use penlab_firmware_mock::device::DeviceConfig;
 use penlab_firmware_mock::profile::Profile;
 use penlab_firmware_mock::runner::{Mock, MockConfig};
 use penlab_firmware_mock::transcript::{Dir, Transcript};
-use penlab_firmware_mock::transport::Pty;
 use penlab_live::link::{LinkEvent, PenLink};
 use penlab_protocol::codec::Decoder;
 use penlab_protocol::message::{Message, MessageType};
-use tokio::sync::oneshot;
 
 /// How long a test waits for anything.
 pub const WAIT: Duration = Duration::from_secs(3);
 
-/// A mock pen on a pseudo-terminal, on its own thread, recording a
-/// transcript of every byte both ways.
+/// A mock pen (skinpen-like) on a pseudo-terminal, on its own thread,
+/// recording a transcript of every byte both ways.
 pub struct PtyPen {
     /// The terminal (or its link).
     pub path: String,
     /// When the mock started: its transcript's zero, near enough.
     pub started: Instant,
-    end: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<Mock>>,
+    pen: BackgroundPen,
 }
 
 impl PtyPen {
@@ -40,48 +36,21 @@ impl PtyPen {
     /// A pen on a new terminal, reached through `link` (a symlink, as
     /// `penlab mock --link` makes) when given.
     pub fn start_at(link: Option<PathBuf>) -> PtyPen {
-        let (path_tx, path_rx) = std_mpsc::channel();
-        let (end, end_rx) = oneshot::channel();
-        let thread = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            runtime.block_on(async move {
-                let mut pty = Pty::open(link.as_deref()).unwrap();
-                let profile = Profile::builtin("skinpen-like").unwrap();
-                let mut config = MockConfig::new(DeviceConfig::new(profile));
-                config.record = true;
-                let mut mock = Mock::new(config);
-                let path = pty
-                    .link()
-                    .unwrap_or(pty.path())
-                    .to_str()
-                    .unwrap()
-                    .to_owned();
-                path_tx.send((path, Instant::now())).unwrap();
-                tokio::select! {
-                    r = mock.run(&mut pty.master) => panic!("the mock ended by itself: {r:?}"),
-                    _ = end_rx => {}
-                }
-                drop(pty);
-                mock
-            })
-        });
-        let (path, started) = path_rx.recv_timeout(WAIT).unwrap();
+        let profile = Profile::builtin("skinpen-like").unwrap();
+        let mut config = MockConfig::new(DeviceConfig::new(profile));
+        config.record = true;
+        let pen = BackgroundPen::start(config, link).unwrap();
         PtyPen {
-            path,
-            started,
-            end: Some(end),
-            thread: Some(thread),
+            path: pen.path().to_owned(),
+            started: pen.started(),
+            pen,
         }
     }
 
     /// Ends the mock (the host's side of the port is still open) and gives
     /// back its transcript.
-    pub fn end(mut self) -> (Mock, Frames) {
-        let _ = self.end.take().unwrap().send(());
-        let mock = self.thread.take().unwrap().join().unwrap();
+    pub fn end(self) -> (Mock, Frames) {
+        let mock = self.pen.end();
         let frames = Frames::of(mock.transcript().unwrap());
         (mock, frames)
     }
@@ -89,14 +58,6 @@ impl PtyPen {
     /// Transcript time of a host instant, µs.
     pub fn t_of(&self, at: Instant) -> u64 {
         at.saturating_duration_since(self.started).as_micros() as u64
-    }
-}
-
-impl Drop for PtyPen {
-    fn drop(&mut self) {
-        if let Some(end) = self.end.take() {
-            let _ = end.send(());
-        }
     }
 }
 
