@@ -14,6 +14,8 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, ready};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use penlab_protocol::codec::Decoder;
+use penlab_protocol::message::Packet;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::Instant;
 
@@ -63,6 +65,27 @@ impl Transcript {
             .filter(|c| c.dir == dir)
             .map(|c| c.bytes.len())
             .sum()
+    }
+
+    /// The frames of both directions, decoded (each direction by its own
+    /// decoder, as the two ends of a link would): (t µs of the chunk that
+    /// completed it, direction, packet), in order. Frames that do not
+    /// decode are left out.
+    pub fn packets(&self) -> Vec<(u64, Dir, Packet)> {
+        let (mut from_host, mut from_pen) = (Decoder::new(), Decoder::new());
+        let mut packets = Vec::new();
+        for chunk in &self.chunks {
+            let decoder = match chunk.dir {
+                Dir::HostToPen => &mut from_host,
+                Dir::PenToHost => &mut from_pen,
+            };
+            decoder.feed(&chunk.bytes, |r| {
+                if let Ok(packet) = r {
+                    packets.push((chunk.t_us, chunk.dir, packet));
+                }
+            });
+        }
+        packets
     }
 
     /// One line per chunk: `t_us host|pen hex…`.
@@ -140,6 +163,73 @@ impl TranscriptFile {
         if let Err(e) = out.write_all(line.as_bytes()).and_then(|()| out.flush()) {
             tracing::warn!(error = %e, "transcript not written");
         }
+    }
+}
+
+/// A transcript file read back (what [`TranscriptFile`] wrote): for a
+/// host, or a test, that drove the mock from outside.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct WrittenTranscript {
+    /// The wall-clock time `t_us` counts from, µs since the Unix epoch.
+    pub started_unix_us: u64,
+    /// The bytes both ways.
+    pub transcript: Transcript,
+    /// The notes (link faults starting and ending): (t µs, text).
+    pub notes: Vec<(u64, String)>,
+}
+
+impl WrittenTranscript {
+    /// Parses a transcript file's text; `None` before its header is
+    /// written. A file still being written may end in a line cut short
+    /// (each line is one write): a last line without its newline is left
+    /// for the next read, as is any line that is not a transcript line.
+    pub fn parse(text: &str) -> Option<WrittenTranscript> {
+        let whole = match text.rfind('\n') {
+            Some(end) => &text[..=end],
+            None => return None,
+        };
+        let mut lines = whole.lines();
+        let started_unix_us = lines
+            .next()?
+            .strip_prefix("# penlab-mock transcript started_unix_us=")?
+            .parse()
+            .ok()?;
+        let mut read = WrittenTranscript {
+            started_unix_us,
+            ..WrittenTranscript::default()
+        };
+        for line in lines {
+            let Some((t, rest)) = line.trim_start().split_once(' ') else {
+                continue;
+            };
+            let Ok(t_us) = t.parse::<u64>() else {
+                continue;
+            };
+            let rest = rest.trim_start();
+            if let Some(note) = rest.strip_prefix("note: ") {
+                read.notes.push((t_us, note.to_owned()));
+                continue;
+            }
+            let (dir, hex) = match rest.split_once(':') {
+                Some(("host", hex)) => (Dir::HostToPen, hex),
+                Some(("pen", hex)) => (Dir::PenToHost, hex),
+                _ => continue,
+            };
+            let bytes: Option<Vec<u8>> = hex
+                .split_whitespace()
+                .map(|b| u8::from_str_radix(b, 16).ok())
+                .collect();
+            if let Some(bytes) = bytes {
+                read.transcript.record(t_us, dir, &bytes);
+            }
+        }
+        Some(read)
+    }
+
+    /// Reads the transcript file at `path` as it stands (see
+    /// [`WrittenTranscript::parse`]); `None` if nothing is written yet.
+    pub fn read(path: &Path) -> io::Result<Option<WrittenTranscript>> {
+        Ok(WrittenTranscript::parse(&std::fs::read_to_string(path)?))
     }
 }
 
@@ -227,7 +317,51 @@ mod tests {
             lines[3],
             "        1500 note: link fault: the pen stops reading"
         );
+        let read = WrittenTranscript::read(&path).unwrap().unwrap();
+        assert_eq!(read.transcript.chunks.len(), 2);
+        assert_eq!(read.transcript.chunks[1].t_us, 1_500);
+        assert_eq!(read.transcript.chunks[1].dir, Dir::PenToHost);
+        assert_eq!(read.transcript.chunks[1].bytes, [0xab, 0x00]);
+        assert_eq!(
+            read.notes,
+            [(1_500, "link fault: the pen stops reading".to_owned())]
+        );
         let _ = std::fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_line_cut_short_waits_for_the_next_read() {
+        let text = "# penlab-mock transcript started_unix_us=42\n           3 host: 01 02\n           5  pen: 0";
+        let read = WrittenTranscript::parse(text).unwrap();
+        assert_eq!(read.started_unix_us, 42);
+        assert_eq!(read.transcript.to_text(), "           3 host: 01 02\n");
+        assert_eq!(WrittenTranscript::parse("# penlab-mock transc"), None);
+        assert_eq!(WrittenTranscript::parse("not a transcript\n"), None);
+    }
+
+    #[test]
+    fn packets_are_decoded_each_way() {
+        use penlab_protocol::codec::encode_packet;
+        use penlab_protocol::message::Message;
+        let mut wire = [0u8; penlab_protocol::MAX_WIRE_FRAME];
+        let n = encode_packet(
+            &Packet {
+                seq: 4,
+                message: Message::Heartbeat,
+            },
+            &mut wire,
+        )
+        .unwrap();
+        let mut t = Transcript::default();
+        // Split across two reads, with a pen frame between the halves.
+        t.record(1, Dir::HostToPen, &wire[..2]);
+        t.record(2, Dir::PenToHost, &wire[..n]);
+        t.record(3, Dir::HostToPen, &wire[2..n]);
+        let packets = t.packets();
+        assert_eq!(packets.len(), 2);
+        assert_eq!((packets[0].0, packets[0].1), (2, Dir::PenToHost));
+        assert_eq!((packets[1].0, packets[1].1), (3, Dir::HostToPen));
+        assert_eq!(packets[1].2.seq, 4);
     }
 
     #[test]
