@@ -11,37 +11,20 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use penlab_protocol::codec::Decoder;
+use penlab_firmware_mock::transcript::{Dir, WrittenTranscript};
 use penlab_protocol::message::{DeviceState, Message, MessageType, Packet};
 
 /// The pen's frames from its transcript: (from the host, packet), in order.
 fn transcript(path: &std::path::Path) -> Vec<(bool, Packet)> {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
-    let (mut host, mut pen) = (Decoder::new(), Decoder::new());
-    let mut frames = Vec::new();
-    for line in text.lines().skip(1) {
-        let Some((_, rest)) = line.trim_start().split_once(' ') else {
-            continue;
-        };
-        let Some((who, hex)) = rest.trim_start().split_once(':') else {
-            continue;
-        };
-        if who == "note" {
-            continue;
-        }
-        let bytes: Vec<u8> = hex
-            .split_whitespace()
-            .filter_map(|b| u8::from_str_radix(b, 16).ok())
-            .collect();
-        let from_host = who == "host";
-        let decoder = if from_host { &mut host } else { &mut pen };
-        decoder.feed(&bytes, |r| {
-            if let Ok(p) = r {
-                frames.push((from_host, p));
-            }
-        });
-    }
-    frames
+    let Ok(Some(written)) = WrittenTranscript::read(path) else {
+        return Vec::new();
+    };
+    written
+        .transcript
+        .packets()
+        .into_iter()
+        .map(|(_, dir, p)| (dir == Dir::HostToPen, p))
+        .collect()
 }
 
 fn pen_states(frames: &[(bool, Packet)]) -> Vec<DeviceState> {

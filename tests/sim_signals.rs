@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use common::scratch;
-use penlab_protocol::codec::Decoder;
+use penlab_firmware_mock::transcript::{Dir, WrittenTranscript};
 use penlab_protocol::message::{DeviceState, Message, MessageType};
 
 /// The mock pen, killed when dropped.
@@ -53,41 +53,17 @@ impl Pen {
 
     /// (transcript start, unix µs) and the frames: (t µs, from host, message, seq).
     fn frames(&self) -> (u64, Vec<(u64, bool, Message, u16)>) {
-        let text = std::fs::read_to_string(&self.transcript).unwrap_or_default();
-        let mut lines = text.lines();
-        let Some(started) = lines.next().and_then(|h| {
-            h.strip_prefix("# penlab-mock transcript started_unix_us=")?
-                .parse()
-                .ok()
-        }) else {
+        // Read while the pen runs: a line cut short waits for the next read.
+        let Ok(Some(written)) = WrittenTranscript::read(&self.transcript) else {
             return (0, Vec::new());
         };
-        let (mut host, mut pen) = (Decoder::new(), Decoder::new());
-        let mut frames = Vec::new();
-        for line in lines {
-            let Some((t, rest)) = line.trim_start().split_once(' ') else {
-                continue;
-            };
-            let Ok(t_us) = t.parse::<u64>() else { continue };
-            let Some((who, hex)) = rest.trim_start().split_once(':') else {
-                continue;
-            };
-            if who.starts_with("note") {
-                continue;
-            }
-            let bytes: Vec<u8> = hex
-                .split_whitespace()
-                .filter_map(|b| u8::from_str_radix(b, 16).ok())
-                .collect();
-            let from_host = who == "host";
-            let decoder = if from_host { &mut host } else { &mut pen };
-            decoder.feed(&bytes, |r| {
-                if let Ok(p) = r {
-                    frames.push((t_us, from_host, p.message, p.seq));
-                }
-            });
-        }
-        (started, frames)
+        let frames = written
+            .transcript
+            .packets()
+            .into_iter()
+            .map(|(t, dir, p)| (t, dir == Dir::HostToPen, p.message, p.seq))
+            .collect();
+        (written.started_unix_us, frames)
     }
 }
 

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use penlab_firmware_mock::transcript::{Dir, WrittenTranscript};
 use penlab_protocol::codec::Decoder;
 use penlab_protocol::message::{DeviceState, Message, MessageType, Packet};
 
@@ -89,45 +90,23 @@ struct Transcript {
 
 impl Transcript {
     fn read(path: &Path) -> Transcript {
-        let text = std::fs::read_to_string(path).expect("the transcript");
-        let mut lines = text.lines();
-        let header = lines.next().expect("a header");
-        let started_unix_us = header
-            .strip_prefix("# penlab-mock transcript started_unix_us=")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or_else(|| panic!("header {header:?}"));
-        let (mut host, mut pen) = (Decoder::new(), Decoder::new());
-        let mut frames = Vec::new();
-        let mut notes = Vec::new();
-        for line in lines {
-            let (t, rest) = line.trim_start().split_once(' ').expect("t_us first");
-            let t_us: u64 = t.parse().expect("a time");
-            let rest = rest.trim_start();
-            if let Some(note) = rest.strip_prefix("note: ") {
-                notes.push((t_us, note.to_owned()));
-                continue;
-            }
-            let (who, hex) = rest.split_once(':').expect("who: bytes");
-            let bytes: Vec<u8> = hex
-                .split_whitespace()
-                .map(|b| u8::from_str_radix(b, 16).expect("hex"))
-                .collect();
-            let from_host = who == "host";
-            let decoder = if from_host { &mut host } else { &mut pen };
-            decoder.feed(&bytes, |r| {
-                if let Ok(packet) = r {
-                    frames.push(Seen {
-                        t_us,
-                        from_host,
-                        packet,
-                    });
-                }
-            });
-        }
+        let written = WrittenTranscript::read(path)
+            .expect("the transcript")
+            .expect("a header");
+        let frames = written
+            .transcript
+            .packets()
+            .into_iter()
+            .map(|(t_us, dir, packet)| Seen {
+                t_us,
+                from_host: dir == Dir::HostToPen,
+                packet,
+            })
+            .collect();
         Transcript {
-            started_unix_us,
+            started_unix_us: written.started_unix_us,
             frames,
-            notes,
+            notes: written.notes,
         }
     }
 

@@ -11,7 +11,6 @@ use penlab_firmware_mock::profile::Profile;
 use penlab_firmware_mock::runner::{Mock, MockConfig};
 use penlab_firmware_mock::transcript::{Dir, Transcript};
 use penlab_live::link::{LinkEvent, PenLink};
-use penlab_protocol::codec::Decoder;
 use penlab_protocol::message::{Message, MessageType};
 
 /// How long a test waits for anything.
@@ -66,18 +65,13 @@ pub struct Frames(pub Vec<(u64, bool, Message, u16)>);
 
 impl Frames {
     pub fn of(transcript: &Transcript) -> Frames {
-        let (mut host, mut pen) = (Decoder::new(), Decoder::new());
-        let mut frames = Vec::new();
-        for chunk in &transcript.chunks {
-            let from_host = chunk.dir == Dir::HostToPen;
-            let decoder = if from_host { &mut host } else { &mut pen };
-            decoder.feed(&chunk.bytes, |r| {
-                if let Ok(p) = r {
-                    frames.push((chunk.t_us, from_host, p.message, p.seq));
-                }
-            });
-        }
-        Frames(frames)
+        Frames(
+            transcript
+                .packets()
+                .into_iter()
+                .map(|(t, dir, p)| (t, dir == Dir::HostToPen, p.message, p.seq))
+                .collect(),
+        )
     }
 
     /// The first `Stop` from the host at or after `since` that the pen
