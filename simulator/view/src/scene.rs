@@ -11,6 +11,8 @@ use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
 
+use penlab_simulator::session::Event;
+
 use crate::pen::{Live, Options};
 use crate::render_profile::RenderProfile;
 
@@ -91,12 +93,16 @@ pub fn skin_mesh(surface: &penlab_simulator::surface::Surface) -> Mesh {
 
 /// Where a viewer first looks from, in the engine's frame, unit. An open
 /// surface (a pad) is seen from the side its skin faces: the area-weighted
-/// mean of its normals. A closed one has no such side: lying down (an arm,
-/// longer than it is tall) it is seen from above, +z; upright (a head,
-/// taller than wide or deep) from the front, which is the engine's +y by
-/// convention (the built-in face and its build script: x to the subject's
-/// right, y forward, z up).
-pub fn viewing_direction(mesh: &penlab_simulator::surface::Mesh) -> Vec3 {
+/// mean of its normals. A closed one has no such side. When the work is
+/// known (`work`: the tool's mean axis in a demonstration, see
+/// [`work_direction`]), it is seen from the side being worked, across its
+/// long axis (an arm worked on its underside from below, a head worked
+/// anywhere from in front or behind, never from the crown). Else, lying
+/// down (an arm, longer than it is tall) it is seen from above, +z; upright
+/// (a head, taller than wide or deep) from the front, which is the
+/// engine's +y by convention (the built-in face and its build script: x to
+/// the subject's right, y forward, z up).
+pub fn viewing_direction(mesh: &penlab_simulator::surface::Mesh, work: Option<Vec3>) -> Vec3 {
     let (sum, area) = mesh
         .triangles
         .iter()
@@ -114,11 +120,36 @@ pub fn viewing_direction(mesh: &penlab_simulator::surface::Mesh) -> Vec3 {
         |(lo, hi), p| (lo.min(*p), hi.max(*p)),
     );
     let size = hi - lo;
-    if size.z >= size.x && size.z >= size.y {
+    let long_axis = if size.x >= size.y && size.x >= size.z {
+        Vec3::X
+    } else if size.y >= size.z {
+        Vec3::Y
+    } else {
+        Vec3::Z
+    };
+    if let Some(across) = work.map(|w| w - w.dot(long_axis) * long_axis)
+        && across.length() > 0.2
+    {
+        return across.normalize();
+    }
+    if long_axis == Vec3::Z {
         Vec3::Y
     } else {
         Vec3::Z
     }
+}
+
+/// The mean axis of the tool wherever it touches in `events` (skin
+/// towards tool, engine frame), when it touches at all.
+pub fn work_direction(events: &[Event]) -> Option<Vec3> {
+    let sum: Vec3 = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Pose(p) if p.force_n > 0.0 => Some(p.axis()),
+            _ => None,
+        })
+        .sum();
+    sum.try_normalize()
 }
 
 /// The heatmap as a texture: the GPU keeps it, later changes arrive as
@@ -195,7 +226,11 @@ pub fn baked_lighting(normals_world: &[Vec3], view_from: Vec3) -> Vec<[f32; 4]> 
 impl SurfaceFrame {
     /// The frame of `surface` under `root`: engine z (out of a pad's skin,
     /// up a head) becomes world y, the surface's centre the origin.
-    pub fn of(surface: &penlab_simulator::surface::Surface, root: Entity) -> Self {
+    pub fn of(
+        surface: &penlab_simulator::surface::Surface,
+        root: Entity,
+        work: Option<Vec3>,
+    ) -> Self {
         let (lo, hi) = surface.mesh.positions.iter().fold(
             (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN)),
             |(lo, hi), p| (lo.min(*p), hi.max(*p)),
@@ -213,7 +248,7 @@ impl SurfaceFrame {
             to_world,
             centre,
             radius,
-            view_from: (rotation * viewing_direction(&surface.mesh)).normalize_or(Vec3::Y),
+            view_from: (rotation * viewing_direction(&surface.mesh, work)).normalize_or(Vec3::Y),
         }
     }
 }
@@ -234,7 +269,12 @@ fn spawn_scene(
     commands.insert_resource(HeatmapImage(image.clone()));
 
     let root = commands.spawn_empty().id();
-    let frame = SurfaceFrame::of(surface, root);
+    let work = options
+        .0
+        .demo
+        .as_ref()
+        .and_then(|d| work_direction(&d.events));
+    let frame = SurfaceFrame::of(surface, root, work);
     commands.entity(root).insert((
         Name::new("engine frame"),
         frame.to_world,
@@ -304,7 +344,26 @@ mod tests {
     fn frame(name: &str) -> SurfaceFrame {
         let limits = ZoneLimits::shipped().unwrap();
         let surface = surfaces::builtin(name, &limits, 64).unwrap();
-        SurfaceFrame::of(&surface, Entity::PLACEHOLDER)
+        SurfaceFrame::of(&surface, Entity::PLACEHOLDER, None)
+    }
+
+    fn worked(name: &str, axis: Vec3) -> Vec3 {
+        let limits = ZoneLimits::shipped().unwrap();
+        let surface = surfaces::builtin(name, &limits, 64).unwrap();
+        viewing_direction(&surface.mesh, Some(axis))
+    }
+
+    #[test]
+    fn a_closed_surface_is_seen_from_the_side_being_worked() {
+        // An arm worked from below is seen from below, not from above.
+        let arm = worked("forearm", Vec3::new(0.0, 0.0, -1.0));
+        assert!(arm.z < -0.99, "{arm:?}");
+        // A head worked under the chin is still seen from in front.
+        let head = worked("face", Vec3::new(0.0, 0.6, -0.8));
+        assert!(head.y > 0.99, "{head:?}");
+        // A pad has a skin side whatever the tool does.
+        let pad = worked("flat-pad", Vec3::new(1.0, 0.0, 0.0));
+        assert!(pad.z > 0.99, "{pad:?}");
     }
 
     #[test]
