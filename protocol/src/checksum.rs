@@ -107,7 +107,7 @@ fn table_append(crc: u32, more: &[u8]) -> u32 {
 /// constant; each step is invertible, so no invalid frame lands there. The
 /// empty frame's CRC is 0, which makes `4 + k` zero bytes a valid frame
 /// with its padding.
-const PADDED_RESIDUES: [u32; 8] = {
+pub(crate) const PADDED_RESIDUES: [u32; 8] = {
     const BYTEWISE: Crc<u32> = Crc::<u32>::new(&ALGORITHM);
     const ZEROS: [u8; 12] = [0; 12];
     let mut residues = [0u32; 8];

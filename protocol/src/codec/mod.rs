@@ -16,6 +16,7 @@
 //! ([`Decoder::decode_view`]) or owned packets ([`Decoder::decode_packet`]).
 
 mod cobs;
+mod fused;
 
 use self::cobs::FrameBuf;
 use crate::frame::{Frame, FrameError, MIN_FRAME};
@@ -269,6 +270,19 @@ impl Decoder {
     #[inline(always)]
     fn next_frame(&mut self, input: &mut &[u8]) -> Option<Result<usize, DecodeError>> {
         if self.len == 0 && !self.discarding {
+            // The fused path: a whole frame in this read, decoded and its
+            // CRC checked in two passes.
+            while let Some(d) = fused::decode_frame(input, &mut self.frame.0) {
+                *input = input.get(d.wire..).unwrap_or_default();
+                self.stats.bytes += d.wire as u64;
+                if d.wire > 1 {
+                    if d.intact && (MIN_FRAME..=MAX_FRAME).contains(&d.len) {
+                        self.stats.frames += 1;
+                        return Some(Ok(d.len));
+                    }
+                    return Some(self.check_frame(d.len));
+                } // else an idle delimiter
+            }
             // The fast path: a whole frame in this read, decoded where it lies.
             while let Some((encoded, decoded)) = cobs::decode_delimited(input, &mut self.frame.0) {
                 *input = input.get(encoded + 1..).unwrap_or_default();
