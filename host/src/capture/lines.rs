@@ -206,14 +206,20 @@ const HEX: [u8; 256] = {
 /// decoder, at a byte a branch, was a sixth of replay's time); `None` when
 /// any is no hex digit.
 fn decode_hex(hex: &[u8]) -> Option<Vec<u8>> {
-    let mut bytes = Vec::with_capacity(hex.len() / 2);
+    // Collected from a slice's iterator: one allocation of the exact size
+    // and no capacity check per byte (a `push` loop was a fifth of
+    // `replay`'s instructions).
     let mut bad = 0;
-    for pair in hex.chunks_exact(2) {
-        let (hi, lo) = (HEX[usize::from(pair[0])], HEX[usize::from(pair[1])]);
-        bad |= hi | lo;
-        bytes.push(hi << 4 | (lo & 0x0F));
-    }
-    // Valid digits are below 16: a high bit set anywhere means a bad one.
+    let bytes = hex
+        .as_chunks::<2>()
+        .0
+        .iter()
+        .map(|&[hi, lo]| {
+            let (hi, lo) = (HEX[usize::from(hi)], HEX[usize::from(lo)]);
+            bad |= hi | lo;
+            hi << 4 | (lo & 0x0F)
+        })
+        .collect();
     (bad & 0x80 == 0).then_some(bytes)
 }
 
