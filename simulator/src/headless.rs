@@ -12,6 +12,7 @@ use crate::metrics::{self, Analysis};
 use crate::overrides::ScriptOverrides;
 use crate::rubric::{Rubric, RubricError};
 use crate::script::Script;
+use crate::series::{Recorded, SeriesRecorder};
 use crate::session::{Session, StrikeSource};
 use crate::summary::write_summary;
 use crate::trainee;
@@ -81,17 +82,22 @@ pub fn simulate(script: &Script, cues: &CueConfig) -> Result<Simulated> {
     if let StrikeSource::Rate(hz) = source {
         watcher.set_nominal_rate_hz(hz);
     }
-    let mut sink = Observed {
-        session: &mut session,
-        cues: &mut watcher,
-        events: Vec::new(),
+    let mut recorder = SeriesRecorder::default();
+    let mut sink = Recorded {
+        observed: Observed {
+            session: &mut session,
+            cues: &mut watcher,
+            events: Vec::new(),
+        },
+        series: &mut recorder,
     };
     script.drive(&surface, &tool, &mut sink)?;
-    let mut cue_events = std::mem::take(&mut sink.events);
+    let mut cue_events = std::mem::take(&mut sink.observed.events);
     session.finish();
     watcher.finish(&mut cue_events);
     let mut analysis = metrics::analyse(&session, metrics)?;
     analysis.report.cues = Some(watcher.report());
+    analysis.report.series = Some(recorder.series(&watcher, metrics));
     Ok(Simulated {
         session,
         analysis,

@@ -314,6 +314,7 @@ pub fn analyse(session: &Session, config: &MetricsConfig) -> Result<Analysis> {
         passes: pass_report(session),
         depth: depth_report(session),
         cues: None,
+        series: None,
         rubric: None,
     };
     Ok(Analysis {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::cues::CueReport;
 use crate::metrics::MetricsConfig;
 use crate::rubric::Scores;
+use crate::series::Series;
 
 /// Format tag of the report.
 pub const REPORT_FORMAT: &str = "penlab-coverage-report";
@@ -55,6 +56,10 @@ pub struct Report {
     /// How often each technique cue fired, when cues were watched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cues: Option<CueReport>,
+    /// Speed, density under the tool and depth along the session, with
+    /// their bands, when a headless run recorded them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub series: Option<Series>,
     /// The scores against a trainer's rubric, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rubric: Option<Scores>,

@@ -20,6 +20,7 @@ use glam::Vec2;
 use serde::{Deserialize, Serialize};
 
 pub use config::{CueConfig, SpeedBand};
+
 pub use kind::{CueKind, CueSet};
 use probe::{Contact, Probe};
 
@@ -70,6 +71,22 @@ impl CueEvent {
     }
 }
 
+/// What one pose on the skin measured (see [`Cues::sample`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sample {
+    /// Time, s.
+    pub t: f64,
+    /// Hand speed along the skin, mm/s, once there is enough contact to measure it.
+    pub speed_mm_s: Option<f64>,
+    /// Punctures per cm² in the density window under the tool.
+    pub density_per_cm2: f64,
+    /// Needle depth: the pen's latest measured depth, else the set depth
+    /// (a stamp's or roller's needle length), mm.
+    pub depth_mm: f64,
+    /// The zone's depth limit there, mm, if it has one.
+    pub depth_limit_mm: Option<f64>,
+}
+
 /// How often one cue fired.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CueCount {
@@ -115,6 +132,8 @@ pub struct Cues {
     strike_times: std::collections::VecDeque<f64>,
     measured_depth: Option<(f64, f32)>,
     trail: std::collections::VecDeque<(f64, glam::Vec3, Vec2)>,
+    /// The latest pose's contact and the depth judged there, for [`Cues::sample`].
+    latest: Option<(f64, Contact, f32, Option<f32>)>,
     states: [State; CueKind::ALL.len()],
     counts: [CueCount; CueKind::ALL.len()],
     last_t: f64,
@@ -143,6 +162,7 @@ impl Cues {
             strike_times: Default::default(),
             measured_depth: None,
             trail: Default::default(),
+            latest: None,
             states: Default::default(),
             counts: Default::default(),
             last_t: 0.0,
@@ -247,6 +267,7 @@ impl Cues {
         let Some(contact) = self.probe.contact(pose) else {
             // Lifted or off the skin: every cue ends.
             self.trail.clear();
+            self.latest = None;
             for k in CueKind::ALL {
                 self.set(k, false, pose.t, 0.0, 0.0, None, out);
             }
@@ -310,6 +331,11 @@ impl Cues {
             None => (false, false, 0.0),
         };
         let d = f64::from(depth);
+        let measured = match self.measured_depth {
+            Some((t, d)) if pose.t - t <= DEPTH_HOLD_S => Some(d),
+            _ => None,
+        };
+        self.latest = Some((pose.t, contact.clone(), pose.depth_mm, measured));
         self.set(
             CueKind::Depth,
             too_deep,
@@ -337,6 +363,34 @@ impl Cues {
             at,
             out,
         );
+    }
+
+    /// What the latest pose measured, when it was on the skin: the hand's
+    /// speed, the density under the tool in `session`'s grid (its density
+    /// window, punctures/cm²), the depth judged and the zone's limit.
+    pub fn sample(&self, session: &Session) -> Option<Sample> {
+        let (t, contact, set_depth, measured) = self.latest.as_ref()?;
+        // A stamp's or roller's needles have their own length.
+        let depth = measured.unwrap_or_else(|| session.tool().reach_mm(*set_depth));
+        Some(Sample {
+            t: *t,
+            speed_mm_s: self.speed(),
+            density_per_cm2: self.probe.density_under(session.grid(), contact.uv),
+            depth_mm: f64::from(depth),
+            depth_limit_mm: contact.zone_limit_mm.map(f64::from),
+        })
+    }
+
+    /// The speed that gives the middle of the density band at the current
+    /// rate (pens only), mm/s.
+    pub fn target_speed_mm_s(&self) -> Option<f64> {
+        let band = self.speed_band()?;
+        let [lo, hi] = self.metrics.band_per_cm2;
+        // Speed is inversely proportional to density: the band's edges
+        // (without their tolerance) scale to the middle density.
+        let tol = self.config.speed_tolerance;
+        let at_hi = band.low_mm_s / (1.0 - tol);
+        Some(at_hi * hi / ((lo + hi) / 2.0))
     }
 
     /// Speed along the skin over the trail, mm/s, once it spans a quarter of the window.
