@@ -114,7 +114,7 @@ fn char_column(line: &str, offset: usize) -> usize {
 }
 
 /// The time of an event, s; a header has none.
-fn time_of(event: &Event) -> Option<f64> {
+pub fn time_of(event: &Event) -> Option<f64> {
     match event {
         Event::Pose(p) => Some(p.t),
         Event::Strike { t, .. } => Some(*t),
@@ -213,6 +213,33 @@ impl<R: BufRead> Iterator for Recording<R> {
         }
         next
     }
+}
+
+/// How far a recording goes: the time of its last event, s, read from the
+/// file's tail (the last 64 KiB), so a recording of any length answers at
+/// once. `None` for a recording with no timed event in its tail; a torn
+/// last line (a recording cut short) is skipped.
+pub fn last_time(path: &Path) -> Result<Option<f64>> {
+    use std::io::{Read, Seek, SeekFrom};
+    const TAIL: u64 = 64 * 1024;
+    let mut file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let len = file.metadata().map_err(|e| Error::io(path, e))?.len();
+    let start = len.saturating_sub(TAIL);
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| Error::io(path, e))?;
+    let mut tail = Vec::with_capacity((len - start) as usize);
+    file.read_to_end(&mut tail)
+        .map_err(|e| Error::io(path, e))?;
+    let text = String::from_utf8_lossy(&tail);
+    let mut lines = text.lines();
+    if start > 0 {
+        // The first line of the tail is most likely cut; it is not read.
+        lines.next();
+    }
+    Ok(lines
+        .rev()
+        .filter(|l| !l.trim().is_empty())
+        .find_map(|l| parse_line(path, 0, l).ok().as_ref().and_then(time_of)))
 }
 
 /// Streams a recorded session file into `session` (memory independent of

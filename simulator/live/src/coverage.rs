@@ -267,6 +267,15 @@ impl LiveCoverage {
         metrics::classify(self.density(texel), &self.config)
     }
 
+    /// Forgets the pose history and restarts the strike clock with
+    /// `source`: after a demonstration on its own timeline, the next pose
+    /// is on the session's clock again, which may be behind it. The
+    /// density is kept.
+    pub fn rejoin_clock(&mut self, source: StrikeSource) {
+        self.poses.clear();
+        self.session.set_strike_source(source);
+    }
+
     /// Feeds a tool pose (time in seconds on the session's clock).
     pub fn push_pose(&mut self, pose: Pose) {
         while self

@@ -583,14 +583,19 @@ impl LiveSession {
     /// Starts the coverage afresh on the same surface and tool: strikes
     /// from the pen when one drives them, else at the tool's own rate.
     pub fn reset_coverage(&mut self) -> penlab_simulator::Result<()> {
-        let source = if self.pen_drives_strikes() {
+        self.coverage = self.coverage.fresh(self.own_strike_source())?;
+        Ok(())
+    }
+
+    /// Where strikes come from outside a demonstration: the pen when one
+    /// drives them, else the tool's own rate.
+    fn own_strike_source(&self) -> StrikeSource {
+        if self.pen_drives_strikes() {
             StrikeSource::Events
         } else {
             let profile = &self.coverage.session().tool().profile;
             StrikeSource::Rate(f64::from(profile.rate_hz.unwrap_or(100.0)))
-        };
-        self.coverage = self.coverage.fresh(source)?;
-        Ok(())
+        }
     }
 
     /// Readies the session for a recording's replay: fresh coverage whose
@@ -598,10 +603,30 @@ impl LiveSession {
     /// [`LiveSession::set_pen_strikes`] takes them back. Returns the session
     /// time the replay starts at, s.
     pub fn start_replay(&mut self) -> penlab_simulator::Result<f64> {
-        self.coverage = self.coverage.fresh(StrikeSource::Events)?;
+        self.start_demo(StrikeSource::Events)
+    }
+
+    /// Readies the session for a demonstration that plays on its own
+    /// timeline (a replay, a script without a pen, or one of them sought
+    /// back to its start): fresh coverage whose strikes come from `source`,
+    /// the pen's own strikes set aside. Returns the session time now, s.
+    pub fn start_demo(&mut self, source: StrikeSource) -> penlab_simulator::Result<f64> {
+        self.coverage = self.coverage.fresh(source)?;
         self.set_pen_strikes(false);
         self.waiting.clear();
         Ok(self.now())
+    }
+
+    /// Ends a demonstration: its passes are closed, and the coverage goes
+    /// back to the session's clock and strike source (a demonstration's
+    /// times may have run ahead of the wall clock when played fast), with
+    /// the pen's strikes landing again.
+    pub fn end_demo(&mut self) {
+        self.coverage.finish();
+        let source = self.own_strike_source();
+        self.coverage.rejoin_clock(source);
+        self.waiting.clear();
+        self.set_pen_strikes(true);
     }
 
     /// How long the session has run.

@@ -112,3 +112,36 @@ fn the_stream_ends_after_an_error() {
     assert!(r.next().unwrap().is_err());
     assert!(r.next().is_none());
 }
+
+#[test]
+fn last_time_reads_the_tail_of_a_long_recording_and_skips_a_torn_line() {
+    let dir = std::env::temp_dir().join(format!("penlab-last-time-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("long.jsonl");
+    let mut rec = Recorder::new(Vec::new(), "pen-14", "flat-pad").unwrap();
+    // Far more than the 64 KiB tail.
+    for k in 0..5000 {
+        let t = f64::from(k) * 0.01;
+        rec.pose(&pose(t)).unwrap();
+        rec.strike(t, 0.5).unwrap();
+    }
+    let mut text = rec.finish().unwrap();
+    assert!(text.len() > 200 * 1024);
+    std::fs::write(&path, &text).unwrap();
+    assert_eq!(last_time(&path).unwrap(), Some(49.99));
+    // Killed mid-line: the whole lines before it still answer.
+    text.extend_from_slice(b"{\"type\":\"pose\",\"t\":50.0,\"posi");
+    std::fs::write(&path, &text).unwrap();
+    assert_eq!(last_time(&path).unwrap(), Some(49.99));
+    // A header alone has no time; a missing file is an error naming it.
+    let header_only = dir.join("header.jsonl");
+    std::fs::write(
+        &header_only,
+        format!("{}\n", record_line(&header(None, None)).unwrap()),
+    )
+    .unwrap();
+    assert_eq!(last_time(&header_only).unwrap(), None);
+    let missing = last_time(&dir.join("nope.jsonl")).unwrap_err();
+    assert!(missing.to_string().contains("nope.jsonl"), "{missing}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

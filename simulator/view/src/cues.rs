@@ -137,13 +137,13 @@ fn watcher(options: &ViewOptions, config: &CueConfig, rate: Option<f64>) -> Cues
 }
 
 /// The rate the speed band assumes before strikes measure one: a
-/// demonstration striking at its rate (sped up with it, as the session
-/// is), else the rate asked of the pen, else the tool's.
+/// demonstration striking at its rate (on its own clock, whatever the
+/// playback speed), else the rate asked of the pen, else the tool's.
 fn nominal_rate_hz(options: &ViewOptions) -> Option<f64> {
     let tool_rate = options.tool.profile.rate_hz.map(f64::from);
     match &options.demo {
         Some(d) => match d.strikes {
-            DemoStrikes::Rate(hz) => Some(hz * d.speed),
+            DemoStrikes::Rate(hz) => Some(hz),
             // The pen strikes in real time, whatever the playback speed.
             DemoStrikes::Pen => options.rate_hz.map(f64::from).or(tool_rate),
             DemoStrikes::Recorded => tool_rate,

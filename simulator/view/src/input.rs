@@ -14,8 +14,8 @@ use penlab_simulator::tool::ToolKind;
 
 use crate::camera::OrbitCamera;
 use crate::commands::PenCommands;
-use crate::options::DemoStrikes;
-use crate::pen::{DemoPlayer, Live, Options, PendingPoses, Settings, SimSet, ToolPose};
+use crate::pen::{Live, Options, PendingPoses, Settings, SimSet, ToolPose};
+use crate::playback::DemoPlayer;
 use crate::scene::SurfaceFrame;
 use crate::tool::Trails;
 
@@ -26,7 +26,7 @@ impl Plugin for InputPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<MouseTrack>().add_systems(
             Update,
-            (play_demo, track_pen, follow_mouse, keys)
+            (track_pen, follow_mouse, keys)
                 .chain()
                 .in_set(SimSet::Input),
         );
@@ -65,42 +65,6 @@ pub fn motion_times(since: f64, now: f64, n: usize, gap: f64) -> impl Iterator<I
         (span / n as f64).min(gap)
     };
     (1..=n).map(move |k| since + step * k as f64)
-}
-
-fn play_demo(
-    player: Option<ResMut<DemoPlayer>>,
-    live: Res<Live>,
-    mut pending: ResMut<PendingPoses>,
-    mut tool: ResMut<ToolPose>,
-) {
-    let Some(mut player) = player else {
-        return;
-    };
-    if player.paused {
-        return;
-    }
-    let now = player.demo_time(live.0.now());
-    let (start, speed) = (player.start_t, player.demo.speed);
-    while let Some(event) = player.demo.events.get(player.next) {
-        match event {
-            Event::Pose(p) if p.t <= now => {
-                let pose = Pose {
-                    t: start + p.t / speed,
-                    ..*p
-                };
-                pending.0.push(pose);
-                tool.pose = Some(pose);
-                tool.contact = pose.force_n > 0.0;
-                player.next += 1;
-            }
-            // Recorded strikes are the session's to play, after the poses;
-            // otherwise the pen or the tool's rate strikes.
-            Event::Strike { .. } if player.demo.strikes == DemoStrikes::Recorded => break,
-            Event::Strike { .. } => player.next += 1,
-            Event::Header { .. } => player.next += 1,
-            _ => break,
-        }
-    }
 }
 
 fn track_pen(

@@ -16,12 +16,13 @@ use penlab_simulator::cues::CueConfig;
 use penlab_simulator::metrics::MetricsConfig;
 use penlab_simulator::overrides::ScriptOverrides;
 use penlab_simulator::rubric::Rubric;
-use penlab_simulator::script::{Script, replay_file};
+use penlab_simulator::script::Script;
 use penlab_simulator::session::StrikeSource;
 use penlab_simulator::surfaces::{self, BUILTIN_SURFACES, ZoneLimits};
 use penlab_simulator::tool::{ToolKind, ToolProfiles};
 
 use crate::options::{Demo, DemoStrikes, ViewOptions};
+use crate::playback::DemoEvents;
 
 /// What `penlab sim` (with a window) was asked for.
 #[derive(Debug, Clone)]
@@ -111,17 +112,17 @@ pub fn view_options(request: &SimRequest) -> anyhow::Result<ViewOptions> {
     let pen_tool = tool.profile.kind == ToolKind::Pen;
     let demo = match (&r.replay, scene.events) {
         (Some(path), _) => {
-            let mut events = Vec::new();
-            replay_file(path, &mut events)?;
+            // Streamed as it plays; a bad line shows now, not minutes in.
+            DemoEvents::File(path.clone()).first(1)?;
             Some(Demo {
-                events,
+                events: DemoEvents::File(path.clone()),
                 strikes: DemoStrikes::Recorded,
                 speed: r.speed,
                 name: path.display().to_string(),
             })
         }
         (None, Some(events)) => Some(Demo {
-            events,
+            events: DemoEvents::Memory(events.into()),
             strikes: match (pen_tool, &pen, scene.rate_hz) {
                 (true, Some(_), _) => DemoStrikes::Pen,
                 (true, None, Some(hz)) => DemoStrikes::Rate(hz),

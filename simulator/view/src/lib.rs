@@ -14,6 +14,8 @@
 //! - [`tool`]: the tool model, pass trails and depth colours;
 //! - [`input`]: mouse, keys, scripts and the pen's own pose;
 //! - [`pen`]: polls the session once a frame;
+//! - [`playback`]: a demonstration's events streamed onto a timeline
+//!   (pause, speed, seek);
 //! - [`cues`]: the live technique cues (the engine's, fed once a frame);
 //! - [`scoring`]: the live metrics and their rubric scores;
 //! - [`commands`]: the one owner of every command the view sends the pen;
@@ -33,6 +35,7 @@ pub mod launch;
 pub mod options;
 pub mod panel;
 pub mod pen;
+pub mod playback;
 pub mod render_profile;
 pub mod scene;
 pub mod scoring;

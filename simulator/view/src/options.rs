@@ -10,7 +10,9 @@ use penlab_simulator::cues::CueConfig;
 use penlab_simulator::metrics::MetricsConfig;
 use penlab_simulator::rubric::Rubric;
 use penlab_simulator::script::Script;
-use penlab_simulator::session::{Event, StrikeSource};
+use penlab_simulator::session::StrikeSource;
+
+use crate::playback::DemoEvents;
 use penlab_simulator::surface::Surface;
 use penlab_simulator::tool::Tool;
 
@@ -28,8 +30,9 @@ pub enum DemoStrikes {
 /// A scripted demonstration: the tool follows these events in real time.
 #[derive(Debug, Clone)]
 pub struct Demo {
-    /// Poses and strikes, in time order.
-    pub events: Vec<Event>,
+    /// Poses and strikes, in time order, in memory or streamed from a
+    /// recording.
+    pub events: DemoEvents,
     /// Where strikes come from.
     pub strikes: DemoStrikes,
     /// Playback speed (1 = real time).
@@ -112,7 +115,7 @@ impl ViewOptions {
                 .force_n
                 .unwrap_or(tool.profile.full_contact_force_n),
             demo: Some(Demo {
-                events,
+                events: DemoEvents::Memory(events.into()),
                 strikes,
                 speed,
                 name: script.path.display().to_string(),

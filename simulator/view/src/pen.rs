@@ -8,11 +8,12 @@ use penlab_live::coverage::LiveCoverage;
 use penlab_live::link::PenLink;
 use penlab_live::session::{Connection, LiveSession};
 use penlab_simulator::pose::Pose;
-use penlab_simulator::session::{Event, StrikeSource};
+use penlab_simulator::session::StrikeSource;
 use penlab_simulator::tool::ToolKind;
 
 use crate::commands::{PenCommands, motor_follows_contact, send_pen_commands};
-use crate::options::{Demo, DemoStrikes, ViewOptions};
+use crate::options::{DemoStrikes, ViewOptions};
+use crate::playback::{DemoPlayer, play_demo};
 
 /// The order of the view's work within a frame.
 #[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -66,35 +67,6 @@ pub struct PendingPoses(pub Vec<Pose>);
 #[derive(Resource, Debug, Default)]
 pub struct FramePoses(pub Vec<Pose>);
 
-/// A demonstration being played.
-#[derive(Resource, Debug)]
-pub struct DemoPlayer {
-    /// What plays.
-    pub demo: Demo,
-    /// Next event to play.
-    pub next: usize,
-    /// Session time the demonstration started at, s.
-    pub start_t: f64,
-    /// Paused.
-    pub paused: bool,
-}
-
-impl DemoPlayer {
-    /// Demonstration time at session time `t`, s.
-    pub fn demo_time(&self, t: f64) -> f64 {
-        (t - self.start_t) * self.demo.speed
-    }
-
-    /// How far through, 0 to 1.
-    pub fn progress(&self) -> f32 {
-        if self.demo.events.is_empty() {
-            1.0
-        } else {
-            self.next as f32 / self.demo.events.len() as f32
-        }
-    }
-}
-
 /// Builds the session from the options and polls it every frame.
 pub struct PenPlugin {
     /// The session's settings.
@@ -111,8 +83,10 @@ pub fn open_session(options: &ViewOptions) -> penlab_simulator::Result<LiveSessi
             .is_none_or(|d| d.strikes == DemoStrikes::Pen);
     let source = match (&options.demo, options.tool.profile.kind) {
         (Some(d), _) if !pen_strikes => match d.strikes {
-            // Fast-forward keeps the density: the tool strikes faster too.
-            DemoStrikes::Rate(hz) => StrikeSource::Rate(hz * d.speed),
+            // The demonstration plays on its own clock (see
+            // [`crate::playback`]): the tool strikes at the script's rate
+            // in its time, whatever the playback speed.
+            DemoStrikes::Rate(hz) => StrikeSource::Rate(hz),
             DemoStrikes::Recorded | DemoStrikes::Pen => StrikeSource::Events,
         },
         (None, ToolKind::Pen) if !pen_strikes => {
@@ -168,12 +142,12 @@ impl Plugin for PenPlugin {
             tilt_deg: 0.0,
         };
         if let Some(demo) = options.demo.clone() {
-            app.insert_resource(DemoPlayer {
-                demo,
-                next: 0,
-                start_t: session.now(),
-                paused: false,
-            });
+            match DemoPlayer::start(demo, session.now()) {
+                Ok(player) => {
+                    app.insert_resource(player);
+                }
+                Err(e) => error!("cannot play the demonstration: {e}"),
+            }
         }
         app.configure_sets(
             Update,
@@ -193,6 +167,7 @@ impl Plugin for PenPlugin {
                 motor_follows_contact,
                 configure_pen,
                 feed_poses,
+                play_demo,
                 finish_demo,
                 send_pen_commands,
                 poll_session,
@@ -237,34 +212,11 @@ fn feed_poses(
     mut live: ResMut<Live>,
     mut pending: ResMut<PendingPoses>,
     mut frame: ResMut<FramePoses>,
-    player: Option<ResMut<DemoPlayer>>,
 ) {
     frame.0.clear();
     for pose in pending.0.drain(..) {
         live.0.push_pose(pose);
         frame.0.push(pose);
-    }
-    // Strike events of a demonstration (stamp presses, recorded strikes)
-    // follow its poses.
-    if let Some(mut player) = player
-        && player.demo.strikes == DemoStrikes::Recorded
-    {
-        let now = player.demo_time(live.0.now());
-        let start_t = player.start_t;
-        let speed = player.demo.speed;
-        while let Some(event) = player.demo.events.get(player.next) {
-            match event {
-                Event::Strike { t, depth_mm } if *t <= now => {
-                    let strike = Event::Strike {
-                        t: start_t + t / speed,
-                        depth_mm: *depth_mm,
-                    };
-                    live.0.push_event(&strike);
-                    player.next += 1;
-                }
-                _ => break,
-            }
-        }
     }
 }
 
@@ -274,31 +226,31 @@ fn finish_demo(
     player: Option<Res<DemoPlayer>>,
     mut live: ResMut<Live>,
     mut tool: ResMut<ToolPose>,
-    mut pending: ResMut<PendingPoses>,
     mut pen: ResMut<PenCommands>,
 ) {
     let Some(player) = player else {
         return;
     };
-    if player.next < player.demo.events.len() {
+    if !player.finished() {
         return;
     }
     if let Some(p) = tool.pose.filter(|_| tool.contact) {
+        // Lifted where the demonstration ended, on its clock.
         let lifted = Pose {
-            t: live.0.now(),
+            t: p.t,
             force_n: 0.0,
             ..p
         };
-        pending.0.push(lifted);
+        live.0.push_pose(lifted);
         tool.pose = Some(lifted);
     }
     tool.contact = false;
     if player.demo.strikes == DemoStrikes::Pen {
         pen.stop();
     }
-    live.0.coverage.finish();
-    live.0.set_pen_strikes(true);
+    live.0.end_demo();
     info!("demonstration {} finished", player.demo.name);
+    commands.insert_resource(player.ended());
     commands.remove_resource::<DemoPlayer>();
 }
 

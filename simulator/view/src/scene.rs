@@ -11,7 +11,7 @@ use bevy::mesh::{Indices, PrimitiveTopology};
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat, TextureUsages};
 
-use penlab_simulator::session::Event;
+use penlab_simulator::snapshot::{viewing_direction, work_direction};
 
 use crate::pen::{Live, Options};
 use crate::render_profile::RenderProfile;
@@ -91,67 +91,6 @@ pub fn skin_mesh(surface: &penlab_simulator::surface::Surface) -> Mesh {
     .with_inserted_indices(Indices::U32(indices))
 }
 
-/// Where a viewer first looks from, in the engine's frame, unit. An open
-/// surface (a pad) is seen from the side its skin faces: the area-weighted
-/// mean of its normals. A closed one has no such side. When the work is
-/// known (`work`: the tool's mean axis in a demonstration, see
-/// [`work_direction`]), it is seen from the side being worked, across its
-/// long axis (an arm worked on its underside from below, a head worked
-/// anywhere from in front or behind, never from the crown). Else, lying
-/// down (an arm, longer than it is tall) it is seen from above, +z; upright
-/// (a head, taller than wide or deep) from the front, which is the
-/// engine's +y by convention (the built-in face and its build script: x to
-/// the subject's right, y forward, z up).
-pub fn viewing_direction(mesh: &penlab_simulator::surface::Mesh, work: Option<Vec3>) -> Vec3 {
-    let (sum, area) = mesh
-        .triangles
-        .iter()
-        .fold((Vec3::ZERO, 0.0f32), |(sum, area), t| {
-            let [a, b, c] = t.map(|k| mesh.positions[k as usize]);
-            let n = (b - a).cross(c - a);
-            (sum + n, area + n.length())
-        });
-    // A watertight mesh's normals cancel; a head open at the neck nearly so.
-    if area > 0.0 && sum.length() > 0.3 * area {
-        return sum.normalize();
-    }
-    let (lo, hi) = mesh.positions.iter().fold(
-        (Vec3::splat(f32::MAX), Vec3::splat(f32::MIN)),
-        |(lo, hi), p| (lo.min(*p), hi.max(*p)),
-    );
-    let size = hi - lo;
-    let long_axis = if size.x >= size.y && size.x >= size.z {
-        Vec3::X
-    } else if size.y >= size.z {
-        Vec3::Y
-    } else {
-        Vec3::Z
-    };
-    if let Some(across) = work.map(|w| w - w.dot(long_axis) * long_axis)
-        && across.length() > 0.2
-    {
-        return across.normalize();
-    }
-    if long_axis == Vec3::Z {
-        Vec3::Y
-    } else {
-        Vec3::Z
-    }
-}
-
-/// The mean axis of the tool wherever it touches in `events` (skin
-/// towards tool, engine frame), when it touches at all.
-pub fn work_direction(events: &[Event]) -> Option<Vec3> {
-    let sum: Vec3 = events
-        .iter()
-        .filter_map(|e| match e {
-            Event::Pose(p) if p.force_n > 0.0 => Some(p.axis()),
-            _ => None,
-        })
-        .sum();
-    sum.try_normalize()
-}
-
 /// The heatmap as a texture: the GPU keeps it, later changes arrive as
 /// patches ([`crate::upload`]) rather than a new upload of the whole.
 pub fn heatmap_image(width: u32, height: u32, rgba: &[[u8; 4]]) -> Image {
@@ -175,6 +114,10 @@ pub fn heatmap_image(width: u32, height: u32, rgba: &[[u8; 4]]) -> Image {
 /// The lights, as directions towards them and strengths, in a frame
 /// where +z is towards the viewer and +y up: a warm key from above and to
 /// the viewer's left, a cool fill from the right, and ambient light.
+/// How many of a demonstration's first events decide which side of the
+/// surface the camera looks at first (a recording is not read whole).
+const WORK_SAMPLE_EVENTS: usize = 100_000;
+
 const LIGHTS: [(Vec3, f32, [f32; 3]); 2] = [
     (Vec3::new(-0.45, 0.75, 0.5), 7_000.0, [1.0, 0.96, 0.9]),
     (Vec3::new(0.7, 0.1, 0.7), 2_200.0, [0.85, 0.9, 1.0]),
@@ -273,7 +216,8 @@ fn spawn_scene(
         .0
         .demo
         .as_ref()
-        .and_then(|d| work_direction(&d.events));
+        .and_then(|d| d.events.first(WORK_SAMPLE_EVENTS).ok())
+        .and_then(|events| work_direction(&events));
     let frame = SurfaceFrame::of(surface, root, work);
     commands.entity(root).insert((
         Name::new("engine frame"),

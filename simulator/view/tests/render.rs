@@ -12,7 +12,8 @@ use penlab_simulator::script::Script;
 use penlab_view::ViewOptions;
 use penlab_view::camera::OrbitCamera;
 use penlab_view::capture::FrameGrab;
-use penlab_view::pen::{DemoPlayer, Live};
+use penlab_view::pen::Live;
+use penlab_view::playback::DemoPlayer;
 use penlab_view::scene::SurfaceFrame;
 use penlab_view::tool::Trails;
 

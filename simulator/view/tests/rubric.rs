@@ -15,7 +15,7 @@ use penlab_simulator::rubric::{Rubric, Skill};
 use penlab_simulator::script::Script;
 use penlab_view::ViewOptions;
 use penlab_view::cues::LiveCues;
-use penlab_view::pen::DemoPlayer;
+use penlab_view::playback::DemoPlayer;
 use penlab_view::scoring::{LiveMetrics, LiveRubric};
 
 /// A crosshatch in the band, then a slow raster that builds hot spots: the

@@ -8,7 +8,8 @@
 //! - [`depth`]: depth over time and the skin under the tool;
 //! - [`view`]: heatmap mode, trails and the legend;
 //! - [`session`]: screenshots, exports, recording and reset;
-//! - [`replay`]: reading and playing a recording.
+//! - [`replay`]: playing a recording;
+//! - [`timeline`]: a demonstration's playhead: pause, speed, seek.
 //!
 //! A new section is a module here with one `*_section(ui, …)` function,
 //! called from [`panel`] in the order it shows (a section needing more
@@ -23,6 +24,7 @@ mod replay;
 mod rubric;
 mod scores;
 mod session;
+mod timeline;
 mod view;
 
 use bevy::camera::visibility::RenderLayers;
@@ -38,7 +40,8 @@ use crate::camera::OrbitCamera;
 use crate::capture::{ReportExtras, SaveScreenshot};
 use crate::commands::PenCommands;
 use crate::cues::LiveCues;
-use crate::pen::{DemoPlayer, Live, Options, Settings, ToolPose};
+use crate::pen::{Live, Options, Settings, ToolPose};
+use crate::playback::DemoPlayer;
 use crate::tool::Trails;
 use crate::upload::UploadStats;
 
@@ -64,8 +67,6 @@ struct PanelState {
     fault: FaultCode,
     /// An export being written.
     export: Option<session::ExportJob>,
-    /// A recording being read for a replay.
-    replay: Option<replay::ReplayJob>,
 }
 
 /// The egui panel and the scores behind it.
@@ -81,7 +82,6 @@ impl Plugin for PanelPlugin {
             note: None,
             fault: FaultCode::MotorStall,
             export: None,
-            replay: None,
         })
         .add_systems(Startup, spawn_panel_camera)
         .add_systems(
@@ -131,7 +131,7 @@ fn panel(
     tool: Res<ToolPose>,
     upload: Res<UploadStats>,
     diagnostics: Res<Time>,
-    player: Option<Res<DemoPlayer>>,
+    player: Option<ResMut<DemoPlayer>>,
     mut shots: MessageWriter<SaveScreenshot>,
     mut camera: Query<&mut Camera, With<OrbitCamera>>,
     window: Query<&Window, With<PrimaryWindow>>,
@@ -189,11 +189,9 @@ fn panel(
                         rubric: trainer.rubric.rubric.clone(),
                     },
                 );
-                // A scripted demonstration's progress.
-                if let Some(player) = player.as_deref() {
-                    ui.add(
-                        egui::ProgressBar::new(player.progress()).text(player.demo.name.clone()),
-                    );
+                if let Some(mut player) = player {
+                    ui.separator();
+                    timeline::timeline_section(ui, &mut player, live.0.now());
                 }
             });
         })
