@@ -313,10 +313,15 @@ fn the_trainee_report_has_scores_bars_the_heatmap_and_cue_counts() {
     assert!(page.contains("class=\"pass\">PASS"), "verdict shown");
     // Each skill's bar is as wide as its score.
     assert!(page.contains("data-skill=\"crosshatch\"") && page.contains("style=\"width:100%\""));
-    let at = page
-        .find("data:image/png;base64,")
-        .expect("embedded heatmap");
-    // Base64 of the PNG signature.
-    assert!(page[at + 22..].starts_with("iVBORw0KGgo"));
+    // The heatmap, the 3D snapshot and a graph each of speed, density
+    // and depth, each a PNG of its own (base64 of the PNG signature).
+    let images: Vec<&str> = page.split("src=\"data:image/png;base64,").skip(1).collect();
+    assert_eq!(images.len(), 5, "heatmap, snapshot and three graphs");
+    assert!(images.iter().all(|i| i.starts_with("iVBORw0KGgo")));
+    assert!(images[0] != images[1], "the snapshot is not the heatmap");
+    for graph in ["speed", "density", "depth"] {
+        assert!(page.contains(&format!("data-graph=\"{graph}\"")), "{graph}");
+    }
+    assert!(page.contains("class=\"snapshot\""));
     assert_eq!(page.matches("data-cue=").count(), 7, "a row per cue");
 }

@@ -124,9 +124,9 @@ pub fn run(options: &Headless, out: &mut dyn Write) -> Result<Finished, Headless
     let mut script = Script::load(&options.script)?;
     options.overrides.apply(&mut script)?;
     let Simulated {
+        session,
         mut analysis,
         cue_events,
-        ..
     } = simulate(&script, &options.cues)?;
     if let Some(rubric) = &rubric {
         analysis.report.rubric = Some(rubric.score(&analysis.report));
@@ -146,7 +146,12 @@ pub fn run(options: &Headless, out: &mut dyn Write) -> Result<Finished, Headless
         std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
     }
     if let Some(path) = &options.trainee_report {
-        let html = trainee::html(&analysis, rubric.as_ref(), &options.people)?;
+        let html = trainee::html(
+            &analysis,
+            rubric.as_ref(),
+            &options.people,
+            session.surface(),
+        )?;
         std::fs::write(path, html).map_err(|e| Error::io(path, e))?;
     }
     let outputs = [

@@ -25,8 +25,13 @@ const AMBIENT: f32 = 0.35;
 /// mean of its normals. A closed one has no such side: when the work is
 /// known (`work`: the tool's mean axis where it touched, see
 /// [`work_direction`]) it is seen from the side being worked, across its
-/// long axis; else lying down (an arm) from above, +z, and upright (a head)
-/// from the front, +y by convention.
+/// long axis (an arm worked on its underside from below, a head worked
+/// anywhere from in front or behind, never from the crown). Else, lying
+/// down (an arm, longer than it is tall) it is seen from above, +z; upright
+/// (a head, taller than wide or deep) from the front, which is the
+/// engine's +y by convention (the built-in face and its build script: x to
+/// the subject's right, y forward, z up). The view's first camera and the
+/// report's snapshot both start here.
 pub fn viewing_direction(mesh: &Mesh, work: Option<Vec3>) -> Vec3 {
     let (sum, area) = mesh
         .triangles

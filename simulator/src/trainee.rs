@@ -1,13 +1,20 @@
 //! The trainee's session report: one printable HTML file with the rubric
-//! scores and per-skill bars, the heatmap (embedded as a data URI, so the
-//! file stands alone), the cue counts and the session's facts.
+//! scores and per-skill bars, the heatmap and a 3D snapshot of the surface,
+//! the graphs of speed, density and depth against their bands (images
+//! embedded as data URIs, so the file stands alone), the cue counts and
+//! the session's facts.
 
 use std::fmt::Write;
 
+use data_encoding::BASE64;
+
 use crate::error::{Error, Result};
+use crate::graphs::{self, Graph};
 use crate::heatmap;
 use crate::metrics::Analysis;
 use crate::rubric::{Rubric, Skill};
+use crate::snapshot::{self, Camera};
+use crate::surface::Surface;
 
 /// Who and when, for the report's heading.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -38,26 +45,9 @@ pub fn escape(text: &str) -> String {
     out
 }
 
-/// Standard base64 (RFC 4648, with padding), for data URIs.
-pub fn base64(bytes: &[u8]) -> String {
-    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for k in 0..4 {
-            if k <= chunk.len() {
-                out.push(ABC[(n >> (18 - 6 * k) & 63) as usize] as char);
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+/// A PNG as a data URI.
+fn png_uri(png: &[u8]) -> String {
+    format!("data:image/png;base64,{}", BASE64.encode(png))
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;color:#222}\
@@ -68,8 +58,14 @@ td,th{padding:.25rem .6rem;border-bottom:1px solid #ddd;text-align:left}\
 img{max-width:100%;border:1px solid #ccc}\
 @media print{body{margin:0}.bar,.bar div{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
-/// The report as one HTML document.
-pub fn html(analysis: &Analysis, rubric: Option<&Rubric>, people: &People) -> Result<String> {
+/// The report as one HTML document; `surface` is the one the session
+/// worked, for the 3D snapshot.
+pub fn html(
+    analysis: &Analysis,
+    rubric: Option<&Rubric>,
+    people: &People,
+    surface: &Surface,
+) -> Result<String> {
     let r = &analysis.report;
     let png = heatmap::png_bytes(&heatmap::render(analysis)?)?;
     let mut h = String::new();
@@ -150,12 +146,37 @@ pub fn html(analysis: &Analysis, rubric: Option<&Rubric>, people: &People) -> Re
             h.push_str("</table>\n<p>No rubric was given, so nothing is scored.</p>\n");
         }
     }
+    let work = r.series.as_ref().and_then(|s| s.work_direction);
+    let camera = Camera::fit(
+        &surface.mesh,
+        snapshot::viewing_direction(&surface.mesh, work),
+    );
+    let shot = heatmap::png_bytes(&snapshot::render(surface, analysis, &camera))?;
     write!(
         h,
-        "<h2>Where the needles went</h2>\n<img alt=\"density heatmap\" src=\"data:image/png;base64,{}\">\n",
-        base64(&png)
+        "<h2>Where the needles went</h2>\n<img class=\"heatmap\" alt=\"density heatmap\" src=\"{}\">\n\
+         <img class=\"snapshot\" alt=\"the surface in 3D, coloured by density\" src=\"{}\">\n",
+        png_uri(&png),
+        png_uri(&shot),
     )
     .map_err(w)?;
+    if let Some(series) = r.series.as_ref().filter(|s| !s.points.is_empty()) {
+        h.push_str(
+            "<h2>Along the session</h2>\n<p>The value in blue, the ideal in green, \
+             the minimum and maximum dashed in red.</p>\n",
+        );
+        for graph in Graph::ALL {
+            let png = heatmap::png_bytes(&graphs::render(series, graph)?)?;
+            writeln!(
+                h,
+                "<img class=\"graph\" data-graph=\"{}\" alt=\"{}\" src=\"{}\">",
+                graph.name(),
+                graph.title(),
+                png_uri(&png)
+            )
+            .map_err(w)?;
+        }
+    }
     if let Some(c) = &r.cues {
         h.push_str("<h2>Technique cues</h2>\n<table class=\"cues\"><tr><th>Cue</th><th>Fired</th><th>Time on</th></tr>\n");
         for (k, n) in &c.counts {
@@ -190,18 +211,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_matches_rfc_4648_vectors() {
-        for (raw, enc) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(base64(raw.as_bytes()), enc);
-        }
-        assert_eq!(escape("<a & \"b\">"), "&lt;a &amp; &quot;b&quot;&gt;");
+    fn escape_covers_the_five_html_specials() {
+        assert_eq!(
+            escape("<a & \"b\" 'c'>"),
+            "&lt;a &amp; &quot;b&quot; &#39;c&#39;&gt;"
+        );
+    }
+
+    #[test]
+    fn a_png_becomes_a_data_uri() {
+        assert_eq!(png_uri(b"foobar"), "data:image/png;base64,Zm9vYmFy");
     }
 }
