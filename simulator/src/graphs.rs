@@ -31,8 +31,9 @@ pub enum Graph {
     Depth,
 }
 
-/// A band line: its label, whether it is the ideal, and its points.
-type Line = (String, bool, Vec<(f64, f64)>);
+/// A band line: its label, whether it is the ideal (else a minimum or
+/// maximum), and its points (time s, value).
+pub type BandLine = (String, bool, Vec<(f64, f64)>);
 
 impl Graph {
     /// Every graph, in the report's order.
@@ -56,7 +57,8 @@ impl Graph {
         }
     }
 
-    fn unit(self) -> &'static str {
+    /// The value's unit.
+    pub fn unit(self) -> &'static str {
         match self {
             Graph::Speed => "mm/s",
             Graph::Density => "punctures/cm²",
@@ -73,7 +75,9 @@ impl Graph {
         }
     }
 
-    fn bands(self, s: &Series) -> Vec<Line> {
+    /// The lines this graph is judged against in `s`: the band's edges and
+    /// its ideal (the view's panel draws the same ones).
+    pub fn bands(self, s: &Series) -> Vec<BandLine> {
         let flat =
             |label: String, ideal: bool, y: f64| (label, ideal, vec![(s.start_s, y), (s.end_s, y)]);
         match self {
@@ -117,8 +121,9 @@ impl Graph {
     }
 }
 
-/// The runs of `graph`'s value with no lift (no bucket missing) inside.
-fn runs(s: &Series, graph: Graph) -> Vec<Vec<(f64, f64)>> {
+/// The runs of `graph`'s value with no lift (no bucket missing) inside,
+/// as (time s, value).
+pub fn runs(s: &Series, graph: Graph) -> Vec<Vec<(f64, f64)>> {
     let mut runs: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut last_t = f64::NEG_INFINITY;
     for p in &s.points {

@@ -6,6 +6,7 @@
 
 use bevy::prelude::*;
 use penlab_simulator::cues::{CueConfig, CueEvent, CueKind, Cues};
+use penlab_simulator::series::{Series, SeriesRecorder};
 use penlab_simulator::session::Event;
 use penlab_simulator::tool::ToolKind;
 
@@ -31,6 +32,11 @@ pub struct LiveCues {
     seen_poses: u64,
     /// The rate the band assumes until strikes measure one, Hz.
     nominal_rate_hz: Option<f64>,
+    /// Speed, density under the tool and depth along the session, as the
+    /// headless report keeps them.
+    series: SeriesRecorder,
+    /// The density band and hot-spot line the series is drawn against.
+    metrics: penlab_simulator::metrics::MetricsConfig,
 }
 
 impl LiveCues {
@@ -44,7 +50,15 @@ impl LiveCues {
             recent: Default::default(),
             seen_poses: 0,
             nominal_rate_hz,
+            series: SeriesRecorder::default(),
+            metrics: options.metrics.clone(),
         }
+    }
+
+    /// The session's series so far, with its bands (for the panel's
+    /// graphs; a few hundred points whatever the session's length).
+    pub fn series(&self) -> Series {
+        self.series.series(&self.engine, &self.metrics)
     }
 
     /// Whether `cue` is on now.
@@ -103,6 +117,9 @@ impl LiveCues {
                 Event::Pose(poses[p - 1])
             };
             self.engine.observe(&event, session, &mut events);
+            if let Event::Pose(pose) = &event {
+                self.series.observe(pose, self.engine.sample(session));
+            }
         }
         for e in events {
             self.on[e.cue.index()] = e.on.then(|| e.clone());
@@ -119,6 +136,7 @@ impl LiveCues {
         self.engine = watcher(options, &config, self.nominal_rate_hz);
         self.on = Default::default();
         self.recent.clear();
+        self.series = SeriesRecorder::default();
     }
 }
 

@@ -212,3 +212,43 @@ fn a_stroke_in_the_band_raises_no_speed_cue_and_a_reset_starts_the_cues_afresh()
     assert_eq!(cues(&app).engine.count(CueKind::SpeedLow).fired, 0);
     assert!(cues(&app).recent.is_empty());
 }
+
+#[test]
+fn the_panels_series_follows_the_hand_and_carries_the_cues_bands() {
+    let mut app = app();
+    assert!(
+        cues(&app).series().points.is_empty(),
+        "nothing before a touch"
+    );
+    let mut hand = Hand { t: 1.0 };
+    // Two strokes, slow then at twice the speed, with a lift between.
+    hand.stroke(&mut app, 0.4, 30.0, 1.5, |_, _| {});
+    hand.stroke(&mut app, 0.6, 60.0, 1.0, |_, _| {});
+    let series = cues(&app).series();
+    let band = cues(&app).engine.speed_band().unwrap();
+    assert_eq!(
+        series.speed_band_mm_s,
+        Some([band.low_mm_s, band.high_mm_s])
+    );
+    assert_eq!(
+        series.density_band_per_cm2,
+        MetricsConfig::default().band_per_cm2
+    );
+    let speeds_in = |from: f64, to: f64| -> Vec<f64> {
+        series
+            .points
+            .iter()
+            .filter(|p| p.t > from && p.t < to)
+            .filter_map(|p| p.speed_mm_s)
+            .collect()
+    };
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    // Well inside each stroke, once the speed window has filled.
+    let (slow, fast) = (speeds_in(1.8, 2.4), speeds_in(3.3, 3.9));
+    assert!(!slow.is_empty() && !fast.is_empty(), "{series:?}");
+    assert!((mean(&slow) - 30.0).abs() < 3.0, "slow: {slow:?}");
+    assert!((mean(&fast) - 60.0).abs() < 6.0, "fast: {fast:?}");
+    // The lift between them leaves no point.
+    assert!(series.points.iter().all(|p| !(2.55..2.95).contains(&p.t)));
+    assert!(series.points.iter().all(|p| p.depth_mm > 0.0));
+}

@@ -6,10 +6,13 @@
 //! - [`cues`]: the technique cues (switches, settings, counts) and their
 //!   label beside the tool;
 //! - [`depth`]: depth over time and the skin under the tool;
+//! - [`graphs`]: speed, density under the tool and depth along the
+//!   session against their bands;
 //! - [`view`]: heatmap mode, trails and the legend;
 //! - [`session`]: screenshots, exports, recording and reset;
 //! - [`replay`]: playing a recording;
-//! - [`timeline`]: a demonstration's playhead: pause, speed, seek.
+//! - [`timeline`]: a demonstration's playhead: pause, speed, seek (shown
+//!   first while one plays).
 //!
 //! A new section is a module here with one `*_section(ui, …)` function,
 //! called from [`panel`] in the order it shows (a section needing more
@@ -19,6 +22,7 @@
 
 mod cues;
 mod depth;
+mod graphs;
 mod pen;
 mod replay;
 mod rubric;
@@ -150,6 +154,11 @@ fn panel(
         .show(&mut root, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| {
                 let state = &mut *state;
+                let reviewing = player.as_ref().is_some_and(|p| p.has_timeline());
+                if let Some(mut player) = player {
+                    timeline::timeline_section(ui, &mut player, live.0.now());
+                    ui.separator();
+                }
                 pen::pen_section(
                     ui,
                     &mut live,
@@ -169,6 +178,10 @@ fn panel(
                 ui.separator();
                 depth::depth_section(ui, &live, &tool, &settings);
                 ui.separator();
+                if let Some(cues) = trainer.cues.as_deref() {
+                    graphs::graphs_section(ui, &cues.series(), reviewing);
+                    ui.separator();
+                }
                 view::view_section(
                     ui,
                     &mut live,
@@ -189,10 +202,6 @@ fn panel(
                         rubric: trainer.rubric.rubric.clone(),
                     },
                 );
-                if let Some(mut player) = player {
-                    ui.separator();
-                    timeline::timeline_section(ui, &mut player, live.0.now());
-                }
             });
         })
         .response
