@@ -4,7 +4,9 @@
 //! pen telemetry (150 Hz strike batches, telemetry, pose, acknowledgements,
 //! with the host's heartbeats), the pen's bytes in reads of 1 to 512 bytes
 //! as a serial port returns them, then runs the real `penlab replay` on it,
-//! `penlab replay --pcapng`, the same with `--pcapng-comments`, and the
+//! `penlab replay --pcapng` (export only, as `tshark -w`), the export
+//! printing every frame too (`--print`), the export with
+//! `--pcapng-comments`, and the
 //! pcapng read back, under `/usr/bin/time -v`, and prints MB/s and peak
 //! resident memory.
 //!
@@ -63,6 +65,16 @@ fn main() {
     assert_eq!(export.code, Some(0));
     report("penlab replay --pcapng", mb, &export);
     println!("  wrote {:.0} MB of pcapng", common::megabytes(&pcap));
+
+    // The export that also prints every frame (`--print`, tshark's `-P`):
+    // the replay and the export in one pass.
+    let printed = dir.join("printed.pcapng");
+    let printed_name = printed.to_string_lossy().into_owned();
+    let export_printing =
+        common::time_penlab(&["replay", &file, "--pcapng", &printed_name, "--print"]);
+    assert_eq!(export_printing.code, Some(0));
+    report("penlab replay --pcapng --print", mb, &export_printing);
+    let _ = std::fs::remove_file(&printed);
 
     // The same export with every frame's reading as a packet comment.
     let commented = dir.join("commented.pcapng");

@@ -21,10 +21,15 @@ pub struct ReplayArgs {
     /// A capture written by the harness (`--capture`) or `penlab monitor`:
     /// JSON lines, or pcapng (`--capture FILE.pcapng`).
     file: PathBuf,
-    /// Also write the frames as pcapng to this file (decoded in Wireshark
-    /// and tshark by tools/wireshark/penlab.lua).
+    /// Write the frames as pcapng to this file (decoded in Wireshark and
+    /// tshark by tools/wireshark/penlab.lua). As with `tshark -w`, the
+    /// frames are then not printed, only the summary; `--print` (tshark's
+    /// `-P`) or `--json` prints them too.
     #[arg(long, value_name = "OUT")]
     pcapng: Option<PathBuf>,
+    /// With `--pcapng`: print the decoded frames as well (`tshark -P`).
+    #[arg(long, short = 'P', requires = "pcapng")]
+    print: bool,
     /// Give each frame in the pcapng its decoded meaning as a packet
     /// comment, as replay prints it (`tshark -e frame.comment`), for a
     /// reader without the dissector: the file is about three times larger.
@@ -59,6 +64,9 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
     let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
     let (mut frames, mut errors, mut gaps) = (0, 0, 0);
     let mut seqs = SideSeqs::default();
+    // An export of a long capture is not read from a terminal: only what
+    // was asked for is printed (the text was most of an export's time).
+    let print = args.pcapng.is_none() || args.print || args.json;
     for entry in entries.by_ref() {
         let entry = entry.with_context(|| format!("{name}"))?;
         match &entry {
@@ -68,13 +76,17 @@ pub fn run(args: ReplayArgs) -> anyhow::Result<ExitCode> {
                 } else {
                     errors += 1;
                 }
-                let seq = seqs.observe(event);
-                print_event(&mut out, event, seq, args.json)?;
+                if print {
+                    let seq = seqs.observe(event);
+                    print_event(&mut out, event, seq, args.json)?;
+                }
             }
             Entry::Link(mark) => {
                 gaps += usize::from(mark.event == capture::LinkEvent::Detached);
                 seqs = SideSeqs::default();
-                print_mark(&mut out, mark, args.json)?;
+                if print {
+                    print_mark(&mut out, mark, args.json)?;
+                }
             }
         }
         if let (Some(export), Some(path)) = (export.as_mut(), &args.pcapng) {

@@ -73,13 +73,17 @@ fn pcapng_opens_in_tshark() {
     let path = write_capture(&dir);
     // Lean by default: the dissector decodes the frames, no comment each.
     let lean = dir.join("lean.pcapng");
-    let (_, _, err) = penlab(&[
+    let (_, out, err) = penlab(&[
         "replay",
         path.to_str().unwrap(),
         "--pcapng",
         lean.to_str().unwrap(),
     ]);
     assert!(lean.exists(), "{err}");
+    // As `tshark -w`: the export prints its summary, not every frame.
+    let printed: Vec<&str> = out.lines().collect();
+    assert_eq!(printed.len(), 1, "{out}");
+    assert!(printed[0].starts_with("3 frame(s), 1 error(s)"), "{out}");
     let pcap = dir.join("session.pcapng");
     let (_, _, err) = penlab(&[
         "replay",
@@ -165,6 +169,7 @@ fn a_gap_in_the_link_shows_in_replay_and_in_tshark() {
         path.to_str().unwrap(),
         "--pcapng",
         pcap.to_str().unwrap(),
+        "--print",
     ]);
     assert_eq!(code, 0, "{out}{err}");
     let lines: Vec<&str> = out.lines().collect();
