@@ -191,7 +191,7 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
     };
     let t = &args.trainer;
     let now = std::time::SystemTime::now();
-    let options = Headless {
+    let mut options = Headless {
         script: script_path.clone(),
         overrides: overrides(&args),
         report: args.report.clone(),
@@ -214,9 +214,19 @@ pub fn run(args: SimArgs) -> anyhow::Result<ExitCode> {
         script_path,
         now,
     )?;
+    // A recorded session's report says where the trainee stands, which is
+    // known once the session is in the history: it is written after.
+    let recorded_report = match &recorder {
+        Some(_) => options.trainee_report.take(),
+        None => None,
+    };
     let finished = headless::run(&options, &mut std::io::stdout().lock())?;
     if let Some(recorder) = recorder {
-        recorder.record(&finished, &options.people)?;
+        let standing = recorder.record(&finished, &options.people)?;
+        if let Some(path) = recorded_report {
+            finished.write_trainee_report(&path, &options.people, Some(&standing))?;
+            println!("{:<13} {}", "trainee", path.display());
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

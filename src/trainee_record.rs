@@ -9,7 +9,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, bail};
 use penlab_simulator::headless::Finished;
 use penlab_simulator::rubric::Rubric;
-use penlab_simulator::trainee::People;
+use penlab_simulator::trainee::{People, Standing};
 use penlab_store::trainee::progress::Status;
 use penlab_store::{RubricRef, ScenarioFile, SkillResult, Store, TraineeSession};
 
@@ -83,9 +83,10 @@ impl SessionRecorder {
         }))
     }
 
-    /// Records the finished session and prints its id and where the
-    /// trainee stands on its rubric.
-    pub fn record(mut self, finished: &Finished, people: &People) -> anyhow::Result<()> {
+    /// Records the finished session, prints its id and where the trainee
+    /// stands on its rubric, and returns that standing (for the trainee's
+    /// report).
+    pub fn record(mut self, finished: &Finished, people: &People) -> anyhow::Result<Standing> {
         let session = self.session(finished, people)?;
         let path = self.store.path().display().to_string();
         let id = self
@@ -93,32 +94,54 @@ impl SessionRecorder {
             .record_session(&session)
             .with_context(|| format!("recording the session in {path}"))?;
         let progress = self.store.progress(&session.trainee, None)?;
-        let standing = progress
+        let on_rubric = progress
             .rubrics
             .iter()
             .find(|r| r.rubric == session.rubric.name && r.rubric_sha256 == session.rubric.sha256)
-            .map(|r| match &r.certification {
-                Status::Certified { attempt, .. } => {
-                    format!(
-                        "attempt {} on {}, certified at attempt {attempt}",
-                        r.attempts, r.rubric
-                    )
-                }
-                Status::NotCertified { more_needed, .. } => format!(
-                    "attempt {} on {}, {more_needed} more pass(es) in a row to certify",
-                    r.attempts, r.rubric
+            .with_context(|| format!("session {id} is not in {path}'s progress"))?;
+        let n = on_rubric.rule.consecutive_passes;
+        let attempts = on_rubric.attempts;
+        let rubric = &on_rubric.rubric;
+        let (printed, standing) = match &on_rubric.certification {
+            Status::Certified {
+                attempt,
+                first_attempt,
+                ..
+            } => (
+                format!("attempt {attempts} on {rubric}, certified at attempt {attempt}"),
+                Standing {
+                    certified: true,
+                    text: format!(
+                        "certified on {rubric} by {n} pass(es) in a row, attempts \
+                         {first_attempt} to {attempt}; this was attempt {attempts}"
+                    ),
+                },
+            ),
+            Status::NotCertified {
+                passes_in_a_row,
+                more_needed,
+            } => (
+                format!(
+                    "attempt {attempts} on {rubric}, {more_needed} more pass(es) in a row to certify"
                 ),
-            })
-            .unwrap_or_default();
+                Standing {
+                    certified: false,
+                    text: format!(
+                        "not yet certified on {rubric}: {passes_in_a_row} pass(es) in a row \
+                         after attempt {attempts}, {more_needed} more needed ({n} in a row certify)"
+                    ),
+                },
+            ),
+        };
         println!(
-            "trainee       session {id} of {} recorded in {path} ({standing})",
+            "trainee       session {id} of {} recorded in {path} ({printed})",
             session.trainee
         );
-        Ok(())
+        Ok(standing)
     }
 
     fn session(&self, finished: &Finished, people: &People) -> anyhow::Result<TraineeSession> {
-        let report = &finished.report;
+        let report = finished.report();
         let (Some(scores), Some(rubric)) = (&report.rubric, &finished.rubric) else {
             bail!("the session was not scored against a rubric, so it is not recorded");
         };

@@ -90,6 +90,8 @@ fn two_passes_in_a_row_certify_and_what_is_stored_is_the_report() {
             "pen #3",
             "--report",
             s(&report),
+            "--trainee-report",
+            s(&dir.join("first.html")),
         ],
     );
     assert!(
@@ -97,13 +99,40 @@ fn two_passes_in_a_row_certify_and_what_is_stored_is_the_report() {
             && out.contains("1 more pass(es) in a row to certify"),
         "{out}"
     );
+    // The trainee's report, written once the session is in the history,
+    // says where the trainee stands.
+    assert!(out.contains("first.html"), "{out}");
+    let first_html = std::fs::read_to_string(dir.join("first.html")).unwrap();
+    assert!(
+        first_html.contains("data-certified=\"false\"")
+            && first_html.contains(
+                "not yet certified on certification: 1 pass(es) in a row after attempt 1, \
+                 1 more needed (2 in a row certify)"
+            ),
+        "{first_html}"
+    );
     let p = progress(&db, "Ann", &[]);
     assert_eq!(
         rubric(&p, "certification")["certification"],
         serde_json::json!({"status": "not_certified", "passes_in_a_row": 1, "more_needed": 1})
     );
-    let out = session(&db, &good(), "certification", &[]);
+    let second = dir.join("second.html");
+    let out = session(
+        &db,
+        &good(),
+        "certification",
+        &["--trainee-report", s(&second)],
+    );
     assert!(out.contains("certified at attempt 2"), "{out}");
+    let second_html = std::fs::read_to_string(&second).unwrap();
+    assert!(
+        second_html.contains("data-certified=\"true\"")
+            && second_html.contains(
+                "certified on certification by 2 pass(es) in a row, attempts 1 to 2; \
+                 this was attempt 2"
+            ),
+        "{second_html}"
+    );
     let p = progress(&db, "Ann", &[]);
     let cert = rubric(&p, "certification");
     assert_eq!(cert["certification"]["status"], "certified");

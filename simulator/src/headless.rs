@@ -15,6 +15,7 @@ use crate::script::Script;
 use crate::series::{Recorded, SeriesRecorder};
 use crate::session::{Session, StrikeSource};
 use crate::summary::write_summary;
+use crate::surface::Surface;
 use crate::trainee;
 
 /// What a headless run reads and writes.
@@ -106,13 +107,40 @@ pub fn simulate(script: &Script, cues: &CueConfig) -> Result<Simulated> {
 }
 
 /// What a headless run leaves for its caller (the binary records a
-/// trainee's session from it).
+/// trainee's session from it, then may write the trainee's report with
+/// the certification standing the history gives).
 #[derive(Debug, Clone)]
 pub struct Finished {
-    /// The report, with the rubric's scores when one was given.
-    pub report: crate::report::Report,
+    /// The report (with the rubric's scores when one was given) and the
+    /// density grid it was computed from.
+    pub analysis: Analysis,
     /// The rubric it was scored against, with its content hash.
     pub rubric: Option<Rubric>,
+    surface: Arc<Surface>,
+}
+
+impl Finished {
+    /// The session's report.
+    pub fn report(&self) -> &crate::report::Report {
+        &self.analysis.report
+    }
+
+    /// Writes the trainee's HTML report (`trainee::html`) to `path`.
+    pub fn write_trainee_report(
+        &self,
+        path: &Path,
+        people: &trainee::People,
+        standing: Option<&trainee::Standing>,
+    ) -> Result<()> {
+        let html = trainee::html(
+            &self.analysis,
+            self.rubric.as_ref(),
+            people,
+            &self.surface,
+            standing,
+        )?;
+        std::fs::write(path, html).map_err(|e| Error::io(path, e))
+    }
 }
 
 /// Runs a script with no window: writes the files asked for, then the
@@ -145,14 +173,13 @@ pub fn run(options: &Headless, out: &mut dyn Write) -> Result<Finished, Headless
         }
         std::fs::write(path, text).map_err(|e| Error::io(path, e))?;
     }
+    let finished = Finished {
+        analysis,
+        rubric,
+        surface: session.shared_surface(),
+    };
     if let Some(path) = &options.trainee_report {
-        let html = trainee::html(
-            &analysis,
-            rubric.as_ref(),
-            &options.people,
-            session.surface(),
-        )?;
-        std::fs::write(path, html).map_err(|e| Error::io(path, e))?;
+        finished.write_trainee_report(path, &options.people, None)?;
     }
     let outputs = [
         ("report", &options.report),
@@ -160,7 +187,7 @@ pub fn run(options: &Headless, out: &mut dyn Write) -> Result<Finished, Headless
         ("cue log", &options.cue_log),
         ("trainee", &options.trainee_report),
     ];
-    let printed = write_summary(out, &analysis.report).and_then(|()| {
+    let printed = write_summary(out, finished.report()).and_then(|()| {
         for (what, path) in outputs {
             if let Some(p) = path {
                 writeln!(out, "{what:<13} {}", p.display())?;
@@ -172,10 +199,7 @@ pub fn run(options: &Headless, out: &mut dyn Write) -> Result<Finished, Headless
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
             Err(Error::io("the summary on standard output", e).into())
         }
-        _ => Ok(Finished {
-            report: analysis.report,
-            rubric,
-        }),
+        _ => Ok(finished),
     }
 }
 

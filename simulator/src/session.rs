@@ -514,6 +514,11 @@ impl Session {
         &self.surface
     }
 
+    /// The surface, shared (for what outlives the session).
+    pub fn shared_surface(&self) -> Arc<Surface> {
+        Arc::clone(&self.surface)
+    }
+
     /// The tool.
     pub fn tool(&self) -> &Tool {
         &self.tool

@@ -1,8 +1,9 @@
 //! The trainee's session report: one printable HTML file with the rubric
 //! scores and per-skill bars, the heatmap and a 3D snapshot of the surface,
 //! the graphs of speed, density and depth against their bands (images
-//! embedded as data URIs, so the file stands alone), the cue counts and
-//! the session's facts.
+//! embedded as data URIs, so the file stands alone), the cue counts, the
+//! session's facts and, when the session was recorded in a trainee's
+//! history, where the trainee stands on the rubric's certification.
 
 use std::fmt::Write;
 
@@ -27,6 +28,17 @@ pub struct People {
     pub device: Option<String>,
     /// When, as text (the binary passes the current time).
     pub date: Option<String>,
+}
+
+/// Where the trainee stands on the rubric's certification once this
+/// session is counted, as the history says (the binary fills it in from
+/// penlab-store after recording the session; the engine knows no SQLite).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Standing {
+    /// Certified on the rubric.
+    pub certified: bool,
+    /// What to say, e.g. "certified: passes in a row on attempts 1–2".
+    pub text: String,
 }
 
 /// Escapes text for HTML.
@@ -59,12 +71,14 @@ img{max-width:100%;border:1px solid #ccc}\
 @media print{body{margin:0}.bar,.bar div{-webkit-print-color-adjust:exact;print-color-adjust:exact}}";
 
 /// The report as one HTML document; `surface` is the one the session
-/// worked, for the 3D snapshot.
+/// worked, for the 3D snapshot; `standing`, the certification once this
+/// session is counted (None when it was not recorded in a history).
 pub fn html(
     analysis: &Analysis,
     rubric: Option<&Rubric>,
     people: &People,
     surface: &Surface,
+    standing: Option<&Standing>,
 ) -> Result<String> {
     let r = &analysis.report;
     let png = heatmap::png_bytes(&heatmap::render(analysis)?)?;
@@ -127,6 +141,17 @@ pub fn html(
             if !s.out_of_range.is_empty() {
                 let names: Vec<&str> = s.out_of_range.iter().map(|k| k.title()).collect();
                 writeln!(h, "<p>Outside the range: {}.</p>", names.join(", ")).map_err(w)?;
+            }
+            if let Some(st) = standing {
+                let class = if st.certified { "pass" } else { "fail" };
+                writeln!(
+                    h,
+                    "<p class=\"certification\" data-certified=\"{}\">Certification: \
+                     <strong class=\"{class}\">{}</strong></p>",
+                    st.certified,
+                    escape(&st.text)
+                )
+                .map_err(w)?;
             }
         }
         (None, _) => {
