@@ -1,6 +1,8 @@
 //! Technique cues on scripted passes: each cue fires when its fault is
 //! scripted and stays silent on a good crosshatch at the right speed.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -14,17 +16,7 @@ use penlab_simulator::session::{Event, EventSink, Session, StrikeSource};
 use penlab_simulator::surfaces::{ZoneLimits, builtin};
 use penlab_simulator::tool::ToolProfiles;
 
-/// A crosshatch over the pad with a 14-needle pen at 117 Hz, lines 3 mm
-/// apart, at `speed` mm/s, with extra `settings` and `zones` tables.
-fn pad_script(speed: f32, extra: &str) -> Script {
-    let text = format!(
-        "[surface]\nbuiltin = \"flat-pad\"\ngrid = 256\n[tool]\nprofile = \"pen-14\"\n\
-         [settings]\ndepth_mm = 0.5\nrate_hz = 117\n{extra}\n\
-         [[pattern]]\nkind = \"crosshatch\"\narea = {{ u = [0.1, 0.9], v = [0.1, 0.9] }}\n\
-         speed_mm_s = {speed}\nspacing_mm = 3.0\n"
-    );
-    Script::parse(Path::new("cues-test.toml"), &text).unwrap()
-}
+use common::pad_crosshatch as pad_script;
 
 fn cues_of(script: &Script, config: &CueConfig) -> CueReport {
     simulate(script, config)

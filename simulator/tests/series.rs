@@ -2,23 +2,15 @@
 //! speed gives that speed, the density under the tool builds towards the
 //! band, and depths sit at the set depth against the zone's limit.
 
-use std::path::Path;
+mod common;
 
 use penlab_simulator::cues::CueConfig;
 use penlab_simulator::headless::simulate;
-use penlab_simulator::script::Script;
 use penlab_simulator::series::{MAX_BUCKETS, Series};
 
-/// A crosshatch over the pad with a 14-needle pen at 117 Hz, lines 3 mm
-/// apart, at `speed` mm/s, with extra tables.
+/// [`common::pad_crosshatch`], simulated: its series.
 fn series_of(speed: f32, extra: &str) -> Series {
-    let text = format!(
-        "[surface]\nbuiltin = \"flat-pad\"\ngrid = 256\n[tool]\nprofile = \"pen-14\"\n\
-         [settings]\ndepth_mm = 0.5\nrate_hz = 117\n{extra}\n\
-         [[pattern]]\nkind = \"crosshatch\"\narea = {{ u = [0.1, 0.9], v = [0.1, 0.9] }}\n\
-         speed_mm_s = {speed}\nspacing_mm = 3.0\n"
-    );
-    let script = Script::parse(Path::new("series-test.toml"), &text).unwrap();
+    let script = common::pad_crosshatch(speed, extra);
     let sim = simulate(&script, &CueConfig::default()).unwrap();
     sim.analysis.report.series.unwrap()
 }
