@@ -7,8 +7,15 @@
 //! with one `replay` pattern) under `/usr/bin/time -v`, and prints events/s
 //! and peak resident memory.
 //!
+//! Built with the view (the default features) and with `xvfb-run` on the
+//! machine, it also replays the recording in the 3D view (`penlab sim
+//! --replay`, streamed from the file) beside a 10-minute recording of the
+//! same session, both for the same time at the same speed: the view's
+//! memory must not grow with the file.
+//!
 //! ```sh
 //! cargo bench -p penlab --no-default-features --bench recording_headless
+//! cargo bench -p penlab --bench recording_headless    # and the view's replay
 //! ```
 
 mod common;
@@ -62,7 +69,61 @@ fn main() {
         mb / m.cpu_seconds,
         m.max_rss_kib as f64 / 1024.0
     );
+    #[cfg(feature = "view")]
+    view_replays(&dir, &rec, mb);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Seconds of each view replay, and its speed.
+#[cfg(feature = "view")]
+const VIEW_SECONDS: &str = "40";
+#[cfg(feature = "view")]
+const VIEW_SPEED: &str = "64";
+
+/// The view replaying `long` and a 10-minute recording, each for
+/// [`VIEW_SECONDS`] at [`VIEW_SPEED`]: peak memory of each, and the ratio.
+#[cfg(feature = "view")]
+fn view_replays(dir: &std::path::Path, long: &std::path::Path, long_mb: f64) {
+    if std::process::Command::new("xvfb-run")
+        .arg("--help")
+        .output()
+        .is_err()
+    {
+        println!("view replay: skipped (no xvfb-run; apt-get install xvfb xauth)");
+        return;
+    }
+    let short = dir.join("ten-minutes.jsonl");
+    let short_events = generate(&short, 10.0 / 60.0);
+    let short_mb = common::megabytes(&short);
+    let mut rss = Vec::new();
+    for (name, path, mb) in [
+        ("10-minute", &short, short_mb),
+        ("8-hour", &long.to_path_buf(), long_mb),
+    ] {
+        let m = common::time_penlab_in(
+            &["xvfb-run", "-a", "-s", "-screen 0 1280x800x24"],
+            &[
+                "sim",
+                "--replay",
+                &path.to_string_lossy(),
+                "--speed",
+                VIEW_SPEED,
+                "--quit-after",
+                VIEW_SECONDS,
+            ],
+        );
+        assert_eq!(m.code, Some(0), "the view replays the {name} recording");
+        println!(
+            "penlab sim --replay ({name}, {mb:.0} MB) at {VIEW_SPEED}x for {VIEW_SECONDS} s: peak RSS {:.1} MiB, {:.1} s of CPU",
+            m.max_rss_kib as f64 / 1024.0,
+            m.cpu_seconds
+        );
+        rss.push(m.max_rss_kib as f64);
+    }
+    println!(
+        "view replay peak RSS, 8-hour / 10-minute ({short_events} events): {:.2}",
+        rss[1] / rss[0]
+    );
 }
 
 /// A pen rastering the 100 × 100 mm pad at 20 mm/s, lines 2 mm apart, for

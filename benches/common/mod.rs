@@ -20,7 +20,19 @@ pub struct Measured {
 /// Runs `penlab args…` under `/usr/bin/time -v`, its standard output to
 /// /dev/null.
 pub fn time_penlab(args: &[&str]) -> Measured {
-    let out = Command::new("/usr/bin/time")
+    time_penlab_in(&[], args)
+}
+
+/// Runs `wrapper… /usr/bin/time -v penlab args…` (such as `xvfb-run -a`,
+/// which gives the view a display: `time` inside it measures penlab, not
+/// the X server).
+pub fn time_penlab_in(wrapper: &[&str], args: &[&str]) -> Measured {
+    let (program, before) = match wrapper.split_first() {
+        Some((program, rest)) => (*program, [rest, &["/usr/bin/time"]].concat()),
+        None => ("/usr/bin/time", Vec::new()),
+    };
+    let out = Command::new(program)
+        .args(before)
         .arg("-v")
         .arg(env!("CARGO_BIN_EXE_penlab"))
         .args(args)
