@@ -47,7 +47,9 @@ pub fn table_crc32c(bytes: &[u8]) -> u32 {
 /// 32-byte frame). `multiversion` compiles it once with SSE4.2 and once
 /// without, and with `std` picks a clone at the first call (one atomic
 /// load and an indirect call after that); without `std` it picks the one
-/// the build's target features allow. Elsewhere it is [`crc32c`].
+/// the build's target features allow. Elsewhere, and in a build that
+/// enables SSE4.2 for every function (`-C target-cpu=native`), it is
+/// [`crc32c`].
 #[multiversion::multiversion(targets("x86_64+sse4.2"))]
 fn words_crc32c(words: &[u8]) -> u32 {
     #[multiversion::target::target_cfg_attr(
@@ -58,6 +60,7 @@ fn words_crc32c(words: &[u8]) -> u32 {
         not(all(target_arch = "x86_64", target_feature = "sse4.2")),
         cfg(any())
     )]
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse4.2")))]
     #[multiversion::inherit_target]
     #[inline]
     fn crc(words: &[u8]) -> u32 {
@@ -87,11 +90,22 @@ fn words_crc32c(words: &[u8]) -> u32 {
     fn crc(words: &[u8]) -> u32 {
         crc32c(words)
     }
+    // SSE4.2 enabled for the whole build: `multiversion` then calls the
+    // default clone, which inherits no target feature to make the
+    // intrinsic safe to call, so the general entry (its hardware path).
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse4.2"))]
+    #[inline]
+    fn crc(words: &[u8]) -> u32 {
+        crc32c(words)
+    }
     crc(words)
 }
 
 /// The CRC-32C of some bytes whose CRC is `crc`, followed by `more`.
-#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
+#[cfg_attr(
+    any(not(target_arch = "x86_64"), target_feature = "sse4.2"),
+    allow(dead_code)
+)]
 fn table_append(crc: u32, more: &[u8]) -> u32 {
     // The catalogue's `init` and `xorout` are both all ones: undo the one,
     // carry on from the register, redo the other.

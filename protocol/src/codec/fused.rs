@@ -93,6 +93,7 @@ pub(crate) fn decode_frame(src: &[u8], out: &mut [u8; FRAME_BUF]) -> Option<Deco
 /// the words afterwards.
 #[multiversion::multiversion(targets("x86_64+sse4.2"))]
 fn decode_window(src: &[u8; WINDOW], out: &mut [u8; FRAME_BUF]) -> Option<Decoded> {
+    // The clone with SSE4.2, chosen at run time: the instruction a word.
     #[multiversion::target::target_cfg_attr(
         all(target_arch = "x86_64", target_feature = "sse4.2"),
         cfg(all())
@@ -101,6 +102,7 @@ fn decode_window(src: &[u8; WINDOW], out: &mut [u8; FRAME_BUF]) -> Option<Decode
         not(all(target_arch = "x86_64", target_feature = "sse4.2")),
         cfg(any())
     )]
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse4.2")))]
     #[multiversion::inherit_target]
     #[inline]
     fn step(register: u64, word: u64) -> u64 {
@@ -114,10 +116,14 @@ fn decode_window(src: &[u8; WINDOW], out: &mut [u8; FRAME_BUF]) -> Option<Decode
         not(all(target_arch = "x86_64", target_feature = "sse4.2")),
         cfg(any())
     )]
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse4.2")))]
     #[inline]
     fn finish(register: u64, _words: &[u8]) -> u32 {
         !(register as u32)
     }
+    // Without SSE4.2, or with it enabled for the whole build (then
+    // `multiversion` calls the default clone, which inherits no target
+    // feature to make the intrinsic safe to call): the CRC afterwards.
     #[multiversion::target::target_cfg_attr(
         not(all(target_arch = "x86_64", target_feature = "sse4.2")),
         cfg(all())
@@ -138,6 +144,16 @@ fn decode_window(src: &[u8; WINDOW], out: &mut [u8; FRAME_BUF]) -> Option<Decode
         all(target_arch = "x86_64", target_feature = "sse4.2"),
         cfg(any())
     )]
+    #[inline]
+    fn finish(_register: u64, words: &[u8]) -> u32 {
+        checksum::crc32c(words)
+    }
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse4.2"))]
+    #[inline]
+    fn step(register: u64, _word: u64) -> u64 {
+        register
+    }
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse4.2"))]
     #[inline]
     fn finish(_register: u64, words: &[u8]) -> u32 {
         checksum::crc32c(words)
